@@ -1,0 +1,128 @@
+"""The per-evaluation context: the index, the anchors (delivery, pregnancy start, as_of) and the
+checks every criterion shares (status, validity, time windows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cds.fhir.dates import clinical_interval, parse_duration, shift
+from cds.fhir.index import ResourceIndex, codings
+from cds.fhir.validate import Validator
+from cds.knowledge.model import Anchor, Code, Knowledge, Window
+
+from .findings import Delivery, Pregnancy
+
+
+def reference_of(resource: dict[str, Any]) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+
+
+class EvalContext:
+    def __init__(self, kb: Knowledge, index: ResourceIndex) -> None:
+        self.kb = kb
+        self.index = index
+        self.as_of = index.as_of
+        self.validator = Validator()
+        self.notes: list[str] = []
+        self.delivery: Delivery | None = None
+        self.delivery_encounter: dict[str, Any] | None = None
+        self.pregnancy: Pregnancy | None = None
+        self._noted: set[int] = set()
+        ctx = kb.context
+        self.never = frozenset(ctx["never_statuses"])
+        self.active_statuses = frozenset(ctx["active_clinical_statuses"])
+        self.margin = parse_duration(ctx["delivery"]["episode_margin"])
+
+    # -- anchors --------------------------------------------------------------------------
+    def anchors(self) -> dict[str, datetime]:
+        found = {"as_of": self.as_of}
+        if self.delivery:
+            found["delivery"] = self.delivery.start
+            found["delivery_end"] = self.delivery.end
+        if self.pregnancy:
+            found["pregnancy_start"] = self.pregnancy.start
+        return found
+
+    def moment(self, anchor: Anchor) -> datetime | None:
+        base = self.anchors().get(anchor.anchor)
+        if base is None:
+            return None
+        return shift(base, parse_duration(anchor.offset)) if anchor.offset else base
+
+    # -- status and validity --------------------------------------------------------------
+    def usable(self, resource: dict[str, Any], override: dict[str, tuple[str, ...]] | None = None) -> bool:
+        """Counts as data: no never-status, an allowed status, and valid FHIR R4 (noted once if not)."""
+        allowed = override or self.kb.context["statuses"].get(resource["resourceType"], {})
+        for element in ("status", "verificationStatus", "clinicalStatus"):
+            value = status_code(resource.get(element))
+            if value is None:
+                continue
+            if value in self.never:
+                return False
+            if element in allowed and value not in allowed[element]:
+                return False
+        error = self.validator.error(resource)
+        if error is not None:
+            if id(resource) not in self._noted:
+                self._noted.add(id(resource))
+                self.notes.append(f"{reference_of(resource)} skipped: not valid FHIR R4 ({error})")
+            return False
+        return True
+
+    # -- time -----------------------------------------------------------------------------
+    def in_delivery(self, resource: dict[str, Any]) -> bool:
+        if self.delivery is None:
+            return False
+        if self.delivery_encounter is not None:
+            linked = self.index.resolve(resource.get("encounter") or resource.get("context"))
+            if linked is self.delivery_encounter:
+                return True
+        start = clinical_interval(resource)[0]
+        if start is None:
+            return False
+        return shift(self.delivery.start, -self.margin) <= start <= shift(self.delivery.end, self.margin)
+
+    def in_window(self, resource: dict[str, Any], window: Window) -> bool:
+        if window.delivery_episode:
+            return self.in_delivery(resource)
+        start = clinical_interval(resource)[0]
+        if start is None:
+            return False
+        lo = self.moment(window.start) if window.start else None
+        hi = self.moment(window.end) if window.end else None
+        if (window.start and lo is None) or (window.end and hi is None):
+            return False  # the anchor is unknown: the window cannot be placed
+        return (lo is None or start >= lo) and (hi is None or start <= hi)
+
+    def active_at(self, resource: dict[str, Any], moment: datetime) -> bool:
+        """A Condition active at `moment`: begun by then, and not abated by then."""
+        onset, abated = clinical_interval(resource)
+        if onset is None or onset > moment:
+            return False
+        if abated is not None:
+            return abated > moment
+        status = status_code(resource.get("clinicalStatus"))
+        return status is None or status in self.active_statuses
+
+    # -- codes ----------------------------------------------------------------------------
+    def coding_in(self, concept: Any, codes: frozenset[Code]) -> dict[str, str] | None:
+        for coding in codings(concept):
+            key = (coding.get("system"), coding.get("code"))
+            if key in codes:
+                display = coding.get("display") or self.kb.valueset_displays.get(key)  # type: ignore[arg-type]
+                out = {"system": str(key[0]), "code": str(key[1])}
+                if display:
+                    out["display"] = str(display)
+                return out
+        return None
+
+
+def status_code(value: Any) -> str | None:
+    """A status as a plain code, from a code string or a CodeableConcept."""
+    if isinstance(value, str):
+        return value
+    for coding in codings(value):
+        if isinstance(coding.get("code"), str):
+            return str(coding["code"])
+    return None

@@ -1,0 +1,90 @@
+"""Index the resources of one evaluation once: by type, by (type, system, code) and by reference.
+
+Built for one evaluation moment: anything recorded or begun after it is left out here, so no
+rule can see it. References are resolved through "Type/id", the entry fullUrl (urn:uuid:...)
+and absolute URLs ending in Type/id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from cds.fhir.dates import known_at
+from cds.fhir.parse import ParsedInput
+
+Code = tuple[str, str]  # (system, code)
+
+
+def codings(concept: Any) -> list[dict[str, Any]]:
+    """The codings of a CodeableConcept, tolerating missing or malformed parts."""
+    if not isinstance(concept, dict):
+        return []
+    found = concept.get("coding")
+    return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+
+def concept_codes(concept: Any) -> list[Code]:
+    return [
+        (c["system"], c["code"])
+        for c in codings(concept)
+        if isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
+    ]
+
+
+class ResourceIndex:
+    """Resources known at `as_of`, indexed for the rules' look-ups."""
+
+    def __init__(self, parsed: ParsedInput, as_of: datetime) -> None:
+        self.as_of = as_of
+        self.by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.by_code: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        self.by_ref: dict[str, dict[str, Any]] = {}
+        self.later = 0  # resources left out because they are after as_of
+        seen: set[int] = set()
+        for resource in parsed.resources:
+            if id(resource) in seen:
+                continue
+            seen.add(id(resource))
+            rtype = resource["resourceType"]
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                self.by_ref[f"{rtype}/{rid}"] = resource
+            if not known_at(resource, as_of):
+                self.later += 1
+                continue
+            self.by_type[rtype].append(resource)
+            for system, code in concept_codes(resource.get("code")):
+                self.by_code[(rtype, system, code)].append(resource)
+        for url, resource in parsed.full_urls.items():
+            self.by_ref.setdefault(url, resource)
+
+    def of_type(self, rtype: str) -> list[dict[str, Any]]:
+        return self.by_type.get(rtype, [])
+
+    def with_codes(self, rtype: str, codes: Iterable[Code]) -> list[dict[str, Any]]:
+        """Resources of `rtype` whose code is one of `codes`, each once, in input order."""
+        hits: dict[int, dict[str, Any]] = {}
+        for system, code in codes:
+            for resource in self.by_code.get((rtype, system, code), ()):
+                hits[id(resource)] = resource
+        return list(hits.values())
+
+    def resolve(self, reference: Any) -> dict[str, Any] | None:
+        """The resource a Reference (or reference string) points at, if it is in the input."""
+        ref = reference.get("reference") if isinstance(reference, dict) else reference
+        if not isinstance(ref, str):
+            return None
+        found = self.by_ref.get(ref)
+        if found is None and "/" in ref:
+            parts = ref.rstrip("/").split("/")
+            if len(parts) >= 2:
+                found = self.by_ref.get(f"{parts[-2]}/{parts[-1]}")
+            if found is None and len(parts) >= 4 and parts[-2] == "_history":
+                found = self.by_ref.get(f"{parts[-4]}/{parts[-3]}")
+        return found
+
+    def is_known(self, resource: dict[str, Any]) -> bool:
+        return known_at(resource, self.as_of)
