@@ -3,6 +3,7 @@
     CdsError                         code            HTTP  CLI
     ├── ConfigError                  config          -     exit 2
     ├── RuleError                    rules           -     exit 2
+    │   └── PlanError                plan            -     exit 2
     ├── InputError                   invalid         400   exit 2
     │   ├── NotJsonError             not-json        400   exit 2
     │   ├── NotFhirError             not-fhir        400   exit 2
@@ -12,6 +13,9 @@
     ├── NotFoundError                not-found       404   exit 2
     ├── AuthError                    unauthorized    401   -
     ├── PrefetchError                prefetch        412   -
+    ├── ConflictError                conflict        409   exit 2
+    │   └── PreconditionError        precondition    412   -
+    ├── WriteBackError               write-back      502   -
     └── StoreError                   store           503   exit 2
 
 `cds.hooks` turns any of these into an HTTP status and a FHIR OperationOutcome; `cds.cli` prints
@@ -121,3 +125,41 @@ class StoreError(CdsError):
     code = "store"
     http_status = 503
     issue_code = "transient"
+
+
+class PlanError(RuleError):
+    """The follow-up plan is invalid; the message names the file, the item and the field."""
+
+    code = "plan"
+
+    def __init__(self, file: str, problem: str, item: str | None = None, field: str | None = None):
+        where = file + (f": item {item}" if item else "") + (f": field {field}" if field else "")
+        CdsError.__init__(self, f"{where}: {problem}")
+        self.file, self.rule, self.field = file, item, field
+
+
+class ConflictError(CdsError):
+    """The change does not fit the current state (e.g. a Task that is already completed)."""
+
+    code = "conflict"
+    http_status = 409
+    issue_code = "conflict"
+
+
+class PreconditionError(ConflictError):
+    """If-Match named a version that is no longer current."""
+
+    code = "precondition"
+    http_status = 412
+
+
+class WriteBackError(CdsError):
+    """The EHR's FHIR server refused or missed a write; `retry` says if trying again helps."""
+
+    code = "write-back"
+    http_status = 502
+    issue_code = "transient"
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry

@@ -42,7 +42,10 @@ def risk_card(kb: Knowledge, ev: Evaluation, lang: str) -> dict[str, Any] | None
     if not present:
         return None
     t = kb.texts["risk"]
+    template = _t(t["summary"], lang)
     factors = ", ".join(f.title for f in present)
+    if len(template.format(factors=factors)) > SUMMARY_LIMIT:  # fall back to the leaflet ids
+        factors = ", ".join("/".join(f.leaflet) for f in present)
     lines = [f"_{_t(t['intro'], lang)}_", "", f"### {_t(t['heading_present'], lang)}"]
     lines += [_finding_line(f, lang, _t(t["evidence_none"], lang)) for f in present]
     complaints = ev.by_status(PRESENT, kind="complaint")
@@ -57,7 +60,7 @@ def risk_card(kb: Knowledge, ev: Evaluation, lang: str) -> dict[str, Any] | None
     lines += [f"- {_statement(kb, sid, lang)} ({sid})" for sid in t["advice_statements"]]
     lines += [f"- {_t(t['referral'], lang)} (" + "; ".join(t["referral"]["sources"]) + ")"]
     return {
-        "summary": _fit(_t(t["summary"], lang).format(factors=factors)),
+        "summary": _fit(template.format(factors=factors)),
         "indicator": "warning",
         "detail": "\n".join(lines),
         "source": _source(kb, lang),

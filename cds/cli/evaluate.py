@@ -58,7 +58,7 @@ def moment_for(parsed: ParsedInput, as_of: str | None, encounter_id: str | None)
             if r.get("resourceType") == "Encounter" and r.get("id") == encounter_id:
                 start, end = clinical_interval(r)
                 if end or start:
-                    return (end or start)  # type: ignore[return-value]
+                    return end or start  # type: ignore[return-value]
                 raise InputError(f"encounter {encounter_id} has no period; give --as-of")
         raise NotFoundError(f"encounter {encounter_id} is not in the input")
     return datetime.now(UTC)
@@ -66,17 +66,22 @@ def moment_for(parsed: ParsedInput, as_of: str | None, encounter_id: str | None)
 
 def render_text(kb: Knowledge, ev: Evaluation, cards: list[dict[str, Any]]) -> str:
     en = ev.lang == "en"
-    out = [f"{'Patient' if en else 'Patiënt'} {ev.patient_id or '?'} — "
-           f"{'as of' if en else 'per'} {ev.as_of.isoformat()} ({ev.phase})"]
+    out = [
+        f"{'Patient' if en else 'Patiënt'} {ev.patient_id or '?'} — "
+        f"{'as of' if en else 'per'} {ev.as_of.isoformat()} ({ev.phase})"
+    ]
     if ev.delivery:
         d = ev.delivery
         what = (d.code or {}).get("display", d.reference)
         out.append(f"{'Delivery' if en else 'Bevalling'}: {what}, {d.start.date()} ({d.encounter or d.reference})")
     if ev.pregnancy:
-        out.append(f"{'Pregnancy start' if en else 'Begin zwangerschap'}: {ev.pregnancy.start.date()} "
-                   f"({ev.pregnancy.source})")
-    for kind, label in (("risk-factor", "Risk factors" if en else "Risicofactoren"),
-                        ("complaint", "Complaints" if en else "Klachten")):
+        out.append(
+            f"{'Pregnancy start' if en else 'Begin zwangerschap'}: {ev.pregnancy.start.date()} ({ev.pregnancy.source})"
+        )
+    for kind, label in (
+        ("risk-factor", "Risk factors" if en else "Risicofactoren"),
+        ("complaint", "Complaints" if en else "Klachten"),
+    ):
         rows = [f for f in ev.findings if f.kind == kind]
         if rows:
             out += ["", label]

@@ -22,6 +22,8 @@ def run_check(args: argparse.Namespace) -> int:
     kb = load_knowledge(args.rules_dir)
     suites = load_suites(kb, args.rules_dir)
     cases = sum(len(s.cases) for s in suites)
-    print(f"rules OK: {len(kb.rules)} rules, {len(kb.valuesets)} value sets, {cases} cases, "
-          f"knowledge version {kb.version}")
+    print(
+        f"rules OK: {len(kb.rules)} rules, {len(kb.valuesets)} value sets, {cases} cases, "
+        f"knowledge version {kb.version}"
+    )
     return 0

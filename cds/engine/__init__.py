@@ -4,5 +4,13 @@ from cds.engine.evaluate import evaluate
 from cds.engine.findings import ABSENT, PRESENT, UNKNOWN, Delivery, Evaluation, Evidence, Finding, Pregnancy
 
 __all__ = [
-    "ABSENT", "PRESENT", "UNKNOWN", "Delivery", "Evaluation", "Evidence", "Finding", "Pregnancy", "evaluate",
+    "ABSENT",
+    "PRESENT",
+    "UNKNOWN",
+    "Delivery",
+    "Evaluation",
+    "Evidence",
+    "Finding",
+    "Pregnancy",
+    "evaluate",
 ]

@@ -22,7 +22,9 @@ class BmiValue:
     how: str  # "" when recorded, else how it was computed
 
 
-def _values(ctx: EvalContext, valueset: str, unit: str, window: Window | None) -> list[tuple[datetime, float, dict[str, Any]]]:
+def _values(
+    ctx: EvalContext, valueset: str, unit: str, window: Window | None
+) -> list[tuple[datetime, float, dict[str, Any]]]:
     codes = ctx.kb.codes(valueset)
     out = []
     for resource in ctx.index.with_codes("Observation", codes):

@@ -53,6 +53,12 @@ class EvalContext:
     # -- status and validity --------------------------------------------------------------
     def usable(self, resource: dict[str, Any], override: dict[str, tuple[str, ...]] | None = None) -> bool:
         """Counts as data: no never-status, an allowed status, and valid FHIR R4 (noted once if not)."""
+        error = self.validator.error(resource)
+        if error is not None:
+            if id(resource) not in self._noted:
+                self._noted.add(id(resource))
+                self.notes.append(f"{reference_of(resource)} skipped: not valid FHIR R4 ({error})")
+            return False
         allowed = override or self.kb.context["statuses"].get(resource["resourceType"], {})
         for element in ("status", "verificationStatus", "clinicalStatus"):
             value = status_code(resource.get(element))
@@ -62,12 +68,6 @@ class EvalContext:
                 return False
             if element in allowed and value not in allowed[element]:
                 return False
-        error = self.validator.error(resource)
-        if error is not None:
-            if id(resource) not in self._noted:
-                self._noted.add(id(resource))
-                self.notes.append(f"{reference_of(resource)} skipped: not valid FHIR R4 ({error})")
-            return False
         return True
 
     # -- time -----------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class EvalContext:
         for coding in codings(concept):
             key = (coding.get("system"), coding.get("code"))
             if key in codes:
-                display = coding.get("display") or self.kb.valueset_displays.get(key)  # type: ignore[arg-type]
+                display = coding.get("display") or self.kb.valueset_displays.get(key)  # type: ignore[arg-type,unused-ignore]
                 out = {"system": str(key[0]), "code": str(key[1])}
                 if display:
                     out["display"] = str(display)

@@ -20,7 +20,10 @@ from .context import EvalContext, reference_of
 from .findings import ABSENT, PRESENT, Evidence
 
 OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
 }
 
 
@@ -46,7 +49,7 @@ def _category_ok(ctx: EvalContext, resource: dict[str, Any], c: Criterion) -> bo
 def _coded(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
     codes = ctx.kb.codes(c.code)
     for resource in ctx.index.with_codes(c.resource, codes):
-        if not (_category_ok(ctx, resource, c) and _timed(ctx, resource, c)):
+        if not (ctx.usable(resource, c.status) and _category_ok(ctx, resource, c) and _timed(ctx, resource, c)):
             continue
         code = ctx.coding_in(resource.get("code"), codes)
         value = None
@@ -55,8 +58,6 @@ def _coded(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
             if value_coding is None:
                 continue
             code, value = value_coding, None
-        if not ctx.usable(resource, c.status):
-            continue
         yield Evidence(reference_of(resource), c.resource, c.yields, code, clinical_interval(resource)[0], value)
 
 
@@ -76,7 +77,9 @@ def _observation_value(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
         start, value, resource = best
         holds = OPS[c.value_quantity["op"]](value, c.value_quantity["value"])
         code = ctx.coding_in(resource.get("code"), codes)
-        yield Evidence(reference_of(resource), "Observation", PRESENT if holds else ABSENT, code, start, f"{value:.1f} {unit}")
+        yield Evidence(
+            reference_of(resource), "Observation", PRESENT if holds else ABSENT, code, start, f"{value:.1f} {unit}"
+        )
 
 
 def _family(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
@@ -88,8 +91,14 @@ def _family(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
         for condition in resource.get("condition") or []:
             code = ctx.coding_in(condition.get("code") if isinstance(condition, dict) else None, codes)
             if code is not None and ctx.usable(resource, c.status):
-                yield Evidence(reference_of(resource), "FamilyMemberHistory", c.yields, code,
-                               clinical_interval(resource)[0], relation.get("display") or relation["code"])
+                yield Evidence(
+                    reference_of(resource),
+                    "FamilyMemberHistory",
+                    c.yields,
+                    code,
+                    clinical_interval(resource)[0],
+                    relation.get("display") or relation["code"],
+                )
                 break
 
 
@@ -123,8 +132,14 @@ def _questionnaire(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
     if best is not None:
         start, value, resource = best
         code = {"system": url, "code": c.link_id or ""}
-        yield Evidence(reference_of(resource), "QuestionnaireResponse", PRESENT if value else ABSENT,
-                       code, start, "yes" if value else "no")
+        yield Evidence(
+            reference_of(resource),
+            "QuestionnaireResponse",
+            PRESENT if value else ABSENT,
+            code,
+            start,
+            "yes" if value else "no",
+        )
 
 
 def _bmi(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
@@ -132,8 +147,14 @@ def _bmi(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
     found = latest_bmi(ctx, c.window)
     if found is not None:
         holds = OPS[c.threshold["op"]](found.value, c.threshold["value"])
-        yield Evidence(found.reference, "Observation", PRESENT if holds else ABSENT,
-                       found.code, found.date, f"BMI {found.value:.1f} kg/m2{found.how}")
+        yield Evidence(
+            found.reference,
+            "Observation",
+            PRESENT if holds else ABSENT,
+            found.code,
+            found.date,
+            f"BMI {found.value:.1f} kg/m2{found.how}",
+        )
 
 
 def match(ctx: EvalContext, c: Criterion) -> list[Evidence]:

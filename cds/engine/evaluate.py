@@ -62,19 +62,23 @@ def evaluate(
     if index.later:
         ctx.notes.append(f"{index.later} resources recorded after the evaluation moment were ignored")
     evaluation = Evaluation(
-        patient_id=_patient(index, patient_id, ctx.notes), as_of=as_of, phase="not-applicable",
-        lang=lang, knowledge_version=kb.version, encounter_id=encounter_id,
+        patient_id=_patient(index, patient_id, ctx.notes),
+        as_of=as_of,
+        phase="not-applicable",
+        lang=lang,
+        knowledge_version=kb.version,
+        encounter_id=encounter_id,
     )
     find_delivery(ctx, encounter_id)
     find_pregnancy(ctx)
     evaluation.phase = phase_of(ctx)
     evaluation.delivery, evaluation.pregnancy = ctx.delivery, ctx.pregnancy
     if evaluation.phase == "not-applicable":
-        ctx.notes.append("no delivery in the 12 months before the evaluation moment and not pregnant: "
-                         "the postpartum rules do not apply")
+        ctx.notes.append(
+            "no delivery in the 12 months before the evaluation moment and not pregnant: "
+            "the postpartum rules do not apply"
+        )
     else:
-        evaluation.findings = [
-            evaluate_rule(ctx, rule, lang) for rule in kb.rules if evaluation.phase in rule.phases
-        ]
+        evaluation.findings = [evaluate_rule(ctx, rule, lang) for rule in kb.rules if evaluation.phase in rule.phases]
     evaluation.notes = ctx.notes
     return evaluation

@@ -42,7 +42,8 @@ def find_delivery(ctx: EvalContext, encounter_id: str | None) -> None:
     if encounter is not None:
         e_start, e_end = clinical_interval(encounter)
         in_encounter = [
-            c for c in candidates
+            c
+            for c in candidates
             if ctx.index.resolve(c[2].get("encounter") or c[2].get("context")) is encounter
             or (e_start is not None and e_start <= c[0] <= (e_end or ctx.as_of))
         ]
@@ -56,8 +57,11 @@ def find_delivery(ctx: EvalContext, encounter_id: str | None) -> None:
     start, end, resource, code = chosen
     ctx.delivery_encounter = encounter
     ctx.delivery = Delivery(
-        reference=reference_of(resource), start=start, end=end,
-        encounter=reference_of(encounter) if encounter else None, code=code,
+        reference=reference_of(resource),
+        start=start,
+        end=end,
+        encounter=reference_of(encounter) if encounter else None,
+        code=code,
     )
     # The episode ends with the last delivery record that belongs to it (e.g. Synthea's admission).
     last = max((c[1] for c in candidates if ctx.in_delivery(c[2])), default=end)
@@ -75,7 +79,8 @@ def find_pregnancy(ctx: EvalContext) -> None:
     max_length = parse_duration(cfg["max_length"])
     conditions = _pregnancy_conditions(ctx)
     current = [
-        r for r in conditions
+        r
+        for r in conditions
         if ctx.active_at(r, ctx.as_of)
         and clinical_interval(r)[0] >= shift(ctx.as_of, -max_length)  # type: ignore[operator]
         and (ctx.delivery is None or clinical_interval(r)[0] > ctx.delivery.end)  # type: ignore[operator]
@@ -90,7 +95,8 @@ def find_pregnancy(ctx: EvalContext) -> None:
         return
     delivered = ctx.delivery.start
     before = [
-        r for r in conditions
+        r
+        for r in conditions
         if shift(delivered, -max_length) <= clinical_interval(r)[0] <= delivered  # type: ignore[operator]
     ]
     if before:

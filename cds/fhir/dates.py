@@ -56,8 +56,13 @@ def parse_duration(value: str) -> relativedelta:
         raise ValueError(f"not an ISO 8601 duration: {value!r}")
     g = {k: int(v) if v and k != "sign" else 0 for k, v in match.groupdict().items()}
     delta = relativedelta(
-        years=g["y"], months=g["mo"], weeks=g["w"], days=g["d"],
-        hours=g["h"], minutes=g["mi"], seconds=g["s"],
+        years=g["y"],
+        months=g["mo"],
+        weeks=g["w"],
+        days=g["d"],
+        hours=g["h"],
+        minutes=g["mi"],
+        seconds=g["s"],
     )
     return -delta if match.group("sign") else delta
 

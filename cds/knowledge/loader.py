@@ -123,10 +123,15 @@ class _RuleChecker:
             if never & set(values):
                 raise self.fail(f"{where}.status.{key}", f"never counts: {sorted(never & set(values))}")
         return Criterion(
-            resource=raw["resource"], yields=raw["yields"], code=raw.get("code"),
-            category=raw.get("category"), value_code=raw.get("value_code"),
-            value_quantity=raw.get("value_quantity"), relationship=raw.get("relationship"),
-            link_id=raw.get("link_id"), threshold=raw.get("threshold"),
+            resource=raw["resource"],
+            yields=raw["yields"],
+            code=raw.get("code"),
+            category=raw.get("category"),
+            value_code=raw.get("value_code"),
+            value_quantity=raw.get("value_quantity"),
+            relationship=raw.get("relationship"),
+            link_id=raw.get("link_id"),
+            threshold=raw.get("threshold"),
             window=_window(window, self.parts["windows"]) if window is not None else None,
             active_at=_anchor(raw.get("active_at")),
             status={k: tuple(v) for k, v in status.items()} if status else None,
@@ -146,9 +151,16 @@ def load_rule(path: Path, root: Path, parts: dict[str, Any]) -> Rule:
             raise checker.fail(f"leaflet[{n}]", f"unknown leaflet statement {sid!r}")
     criteria = tuple(checker.criterion(n, c) for n, c in enumerate(data["criteria"]))
     return Rule(
-        id=data["id"], version=data["version"], kind=data["kind"], leaflet=tuple(data["leaflet"]),
-        phases=tuple(data["phases"]), title=data["title"], reasons=data["reasons"],
-        sources=data["sources"], criteria=criteria, file=file,
+        id=data["id"],
+        version=data["version"],
+        kind=data["kind"],
+        leaflet=tuple(data["leaflet"]),
+        phases=tuple(data["phases"]),
+        title=data["title"],
+        reasons=data["reasons"],
+        sources=data["sources"],
+        criteria=criteria,
+        file=file,
     )
 
 
@@ -180,7 +192,9 @@ def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
         raise RuleError(str(root), "rules directory not found")
     statements = load_statements(root)
     valuesets, displays = load_valuesets(root)
-    context = _load_with(ContextSchema(), read_yaml(root / "context.yaml", root), _rel(root / "context.yaml", root), None)
+    context = _load_with(
+        ContextSchema(), read_yaml(root / "context.yaml", root), _rel(root / "context.yaml", root), None
+    )
     windows = {
         name: Window(name, bool(w.get("delivery_episode")), _anchor(w.get("from_")), _anchor(w.get("to")))
         for name, w in context["windows"].items()
@@ -205,9 +219,15 @@ def load_knowledge(rules_dir: Path | str | None = None) -> Knowledge:
     for q in questionnaires.values():
         _citations(q, citations)
     kb = Knowledge(
-        rules=rules, valuesets=valuesets, valueset_displays=displays, statements=statements,
-        context=context, texts=texts, questionnaires=questionnaires,
-        version=knowledge_version(root), citations=citations,
+        rules=rules,
+        valuesets=valuesets,
+        valueset_displays=displays,
+        statements=statements,
+        context=context,
+        texts=texts,
+        questionnaires=questionnaires,
+        version=knowledge_version(root),
+        citations=citations,
     )
     kb.reads = _reads(kb)
     return kb

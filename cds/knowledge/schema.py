@@ -15,7 +15,12 @@ from cds.fhir.dates import parse_duration
 
 ANCHORS = ("as_of", "delivery", "delivery_end", "pregnancy_start")
 RESOURCES = (
-    "Condition", "Procedure", "Observation", "FamilyMemberHistory", "QuestionnaireResponse", "BMI",
+    "Condition",
+    "Procedure",
+    "Observation",
+    "FamilyMemberHistory",
+    "QuestionnaireResponse",
+    "BMI",
 )
 OPS = (">", ">=", "<", "<=")
 LANGS = ("nl", "en")
@@ -53,7 +58,7 @@ class WindowSchema(_Strict):
             raise ValidationError("a window needs 'from', 'to' or both")
 
 
-class WindowField(fields.Field):
+class WindowField(fields.Field):  # type: ignore[type-arg]
     """A named window (a string defined in context.yaml) or an inline {from, to} window."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -79,12 +84,25 @@ _FIELDS_BY_RESOURCE: dict[str, set[str]] = {
     "BMI": {"threshold", "window"},
 }
 _REQUIRED_BY_RESOURCE: dict[str, set[str]] = {
-    "Condition": {"code"}, "Procedure": {"code"}, "Observation": {"code"},
-    "FamilyMemberHistory": {"code", "relationship"}, "QuestionnaireResponse": {"link_id"},
+    "Condition": {"code"},
+    "Procedure": {"code"},
+    "Observation": {"code"},
+    "FamilyMemberHistory": {"code", "relationship"},
+    "QuestionnaireResponse": {"link_id"},
     "BMI": {"threshold", "window"},
 }
-_OPTIONAL = {"code", "category", "value_code", "value_quantity", "relationship", "link_id",
-             "threshold", "window", "active_at", "status"}
+_OPTIONAL = {
+    "code",
+    "category",
+    "value_code",
+    "value_quantity",
+    "relationship",
+    "link_id",
+    "threshold",
+    "window",
+    "active_at",
+    "status",
+}
 
 
 class CriterionSchema(_Strict):
@@ -121,7 +139,8 @@ class CriterionSchema(_Strict):
 class ReasonsSchema(_Strict):
     present = fields.Nested(TextSchema, required=True)
     absent = fields.Nested(TextSchema, required=True)
-    unknown = fields.Nested(TextSchema, required=True)
+    # `unknown` would shadow Schema.unknown (the unknown-fields policy): load it under another name.
+    unknown_ = fields.Nested(TextSchema, required=True, data_key="unknown", attribute="unknown")
 
 
 class SourcesSchema(_Strict):
@@ -136,7 +155,8 @@ class RuleSchema(_Strict):
     leaflet = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     phases = fields.List(
         fields.String(validate=validate.OneOf(("postpartum", "antenatal"))),
-        required=True, validate=validate.Length(min=1),
+        required=True,
+        validate=validate.Length(min=1),
     )
     title = fields.Nested(TextSchema, required=True)
     reasons = fields.Nested(ReasonsSchema, required=True)
@@ -169,7 +189,11 @@ class NamedWindowSchema(WindowSchema):
 
 
 class ContextSchema(_Strict):
-    statuses = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())), required=True)
+    statuses = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())),
+        required=True,
+    )
     never_statuses = fields.List(fields.String(), required=True)
     active_clinical_statuses = fields.List(fields.String(), required=True)
     delivery = fields.Dict(required=True)

@@ -54,7 +54,16 @@ def load_suites(kb: Knowledge, rules_dir: Path | None = None) -> list[Suite]:
                 raise RuleError(file, f"case file {c['file']!r} not found", rule=rule.id, field=f"cases[{n}].file")
             if parse_datetime(c["as_of"]) is None:
                 raise RuleError(file, "not an ISO 8601 moment", rule=rule.id, field=f"cases[{n}].as_of")
-            cases.append(Case(rule.id, case_path, c["shape"], c["as_of"], c.get("encounter"), c["expect"],
-                              tuple(c.get("evidence", ()))))
+            cases.append(
+                Case(
+                    rule.id,
+                    case_path,
+                    c["shape"],
+                    c["as_of"],
+                    c.get("encounter"),
+                    c["expect"],
+                    tuple(c.get("evidence", ())),
+                )
+            )
         suites.append(Suite(rule.id, tuple(cases)))
     return suites
