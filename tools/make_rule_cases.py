@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent / "rules" / "findings"
 SCT, LOINC, ICD10CM = "http://snomed.info/sct", "http://loinc.org", "http://hl7.org/fhir/sid/icd-10-cm"
 UCUM = "http://unitsofmeasure.org"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
 Q_URL = "https://bodem-cds.example.org/fhir/Questionnaire/pelvic-floor-risk"
 PATIENT = {"reference": "Patient/pat-1"}
 ENC = {"reference": "Encounter/enc-delivery"}
@@ -645,6 +646,27 @@ CASES: dict[str, list[dict[str, Any]]] = {
         dict(file="unknown-no-data.json", shape="synthea", expect="unknown", add=[]),
     ],
 }
+
+
+# ICD-coded variants of the same facts: US data carry ICD-10-CM, Dutch hospital data ICD-10 (WHO).
+CASES["R1-R2-complaints-before-pregnancy"].append(dict(
+    file="present-us-icd10cm-acute-cystitis.json", shape="us", expect="present", evidence=["Condition/c-cyst"],
+    add=[condition("c-cyst", ICD10CM, "N30.00", "Acute cystitis without hematuria", "2022-11-02", "2022-11-09")]))
+CASES["R3-involuntary-loss"].append(dict(
+    file="present-us-icd10cm-stress-incontinence.json", shape="us", expect="present", evidence=["Condition/c-sui"],
+    add=[condition("c-sui", ICD10CM, "N39.3", "Stress incontinence (female) (male)", "2024-03-11")]))
+CASES["R4-prolapse-feeling"].append(dict(
+    file="present-nl-icd10-cystocele.json", shape="nl", expect="present", evidence=["Condition/c-pro"],
+    add=[condition("c-pro", ICD10, "N81.1", "Cystocele", "2024-03-11")]))
+CASES["R5-mother-prolapse"].append(dict(
+    file="present-nl-fmh-natural-mother.json", shape="nl", expect="present", evidence=["FamilyMemberHistory/fmh-1"],
+    add=[fmh("fmh-1", "NMTH", "natural mother", "252005008", "Cystocele")]))
+CASES["R7-total-rupture"].append(dict(
+    file="present-us-icd10cm-fourth-degree.json", shape="us", expect="present", evidence=["Condition/c-tear"],
+    add=[condition("c-tear", ICD10CM, "O70.3", "Fourth degree perineal laceration during delivery", DELIVERED)]))
+CASES["R9-overweight"].append(dict(
+    file="present-us-icd10cm-bmi-27.json", shape="us", expect="present", evidence=["Condition/c-bmi"],
+    add=[condition("c-bmi", ICD10CM, "Z68.27", "Body mass index [BMI] 27.0-27.9, adult", "2023-05-01")]))
 
 
 def main() -> int:

@@ -56,9 +56,11 @@ def evaluate(
     if lang not in ("nl", "en"):
         raise InputError("language must be nl or en")
     parsed = resources if isinstance(resources, ParsedInput) else ParsedInput(resources=list(resources))
-    index = ResourceIndex(parsed, as_of)
+    index = ResourceIndex(parsed, as_of, patient_id)
     ctx = EvalContext(kb, index)
     ctx.notes.extend(parsed.notes)
+    if index.other_patient:
+        ctx.notes.append(f"{index.other_patient} resources about another patient were ignored")
     if index.later:
         ctx.notes.append(f"{index.later} resources recorded after the evaluation moment were ignored")
     evaluation = Evaluation(

@@ -37,29 +37,47 @@ def concept_codes(concept: Any) -> list[Code]:
 class ResourceIndex:
     """Resources known at `as_of`, indexed for the rules' look-ups."""
 
-    def __init__(self, parsed: ParsedInput, as_of: datetime) -> None:
+    def __init__(self, parsed: ParsedInput, as_of: datetime, patient_id: str | None = None) -> None:
         self.as_of = as_of
         self.by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.by_code: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         self.by_ref: dict[str, dict[str, Any]] = {}
         self.later = 0  # resources left out because they are after as_of
+        self.other_patient = 0  # resources left out because they are about another patient
+        for resource in parsed.resources:
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                self.by_ref[f"{resource['resourceType']}/{rid}"] = resource
+        for url, resource in parsed.full_urls.items():
+            self.by_ref.setdefault(url, resource)
         seen: set[int] = set()
         for resource in parsed.resources:
             if id(resource) in seen:
                 continue
             seen.add(id(resource))
-            rtype = resource["resourceType"]
-            rid = resource.get("id")
-            if isinstance(rid, str):
-                self.by_ref[f"{rtype}/{rid}"] = resource
+            if patient_id is not None and not self._about(resource, patient_id):
+                self.other_patient += 1
+                continue
             if not known_at(resource, as_of):
                 self.later += 1
                 continue
+            rtype = resource["resourceType"]
             self.by_type[rtype].append(resource)
             for system, code in concept_codes(resource.get("code")):
                 self.by_code[(rtype, system, code)].append(resource)
-        for url, resource in parsed.full_urls.items():
-            self.by_ref.setdefault(url, resource)
+
+    def _about(self, resource: dict[str, Any], patient_id: str) -> bool:
+        """False only when the resource clearly concerns another patient (a safety net)."""
+        if resource["resourceType"] == "Patient":
+            return resource.get("id") == patient_id
+        ref = resource.get("subject") or resource.get("patient")
+        if not isinstance(ref, dict) or not isinstance(ref.get("reference"), str):
+            return True
+        target = self.resolve(ref)
+        if target is not None:
+            return target.get("resourceType") != "Patient" or target.get("id") == patient_id
+        parts = ref["reference"].rstrip("/").split("/")
+        return len(parts) < 2 or parts[-2] != "Patient" or parts[-1] == patient_id
 
     def of_type(self, rtype: str) -> list[dict[str, Any]]:
         return self.by_type.get(rtype, [])

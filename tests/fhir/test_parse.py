@@ -101,3 +101,17 @@ def test_known_at_uses_the_later_of_onset_and_recording() -> None:
     assert known_at({"resourceType": "Condition", "onsetDateTime": "2015-01-01"}, moment)
     assert known_at({"resourceType": "FamilyMemberHistory"}, moment)
     assert not known_at({"resourceType": "Observation", "effectiveDateTime": "2020-01-02"}, moment)
+
+
+def test_resources_about_another_patient_are_left_out() -> None:
+    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}
+    theirs = {"resourceType": "Condition", "id": "c2", "subject": {"reference": "Patient/p2"}}
+    via_urn = {"resourceType": "Condition", "id": "c3", "subject": {"reference": "urn:uuid:pp2"}}
+    other = {"resourceType": "Patient", "id": "p2"}
+    parsed = parse_input(_bundle("collection", [
+        {"resource": PAT}, {"resource": mine}, {"resource": theirs},
+        {"fullUrl": "urn:uuid:pp2", "resource": other}, {"resource": via_urn}]))
+    index = ResourceIndex(parsed, datetime(2030, 1, 1, tzinfo=UTC), patient_id="p1")
+    assert [r["id"] for r in index.of_type("Condition")] == ["c1"]
+    assert [r["id"] for r in index.of_type("Patient")] == ["p1"]
+    assert index.other_patient == 3
