@@ -12,9 +12,10 @@ import orjson
 
 from cds.cards import build_cards
 from cds.engine import Evaluation, evaluate
+from cds.engine.moment import discharge_moment, find_encounter
 from cds.errors import InputError, NotFoundError
 from cds.fhir import ParsedInput, parse_input
-from cds.fhir.dates import clinical_interval, parse_moment
+from cds.fhir.dates import parse_moment
 from cds.knowledge import Knowledge, load_knowledge
 
 MARKS = {"present": "[+]", "absent": "[-]", "unknown": "[?]"}
@@ -53,15 +54,13 @@ def moment_for(parsed: ParsedInput, as_of: str | None, encounter_id: str | None)
             return parse_moment(as_of)
         except ValueError as exc:
             raise InputError(f"--as-of: {exc}") from None
+    now = datetime.now(UTC)
     if encounter_id:
-        for r in parsed.resources:
-            if r.get("resourceType") == "Encounter" and r.get("id") == encounter_id:
-                start, end = clinical_interval(r)
-                if end or start:
-                    return end or start  # type: ignore[return-value]
-                raise InputError(f"encounter {encounter_id} has no period; give --as-of")
-        raise NotFoundError(f"encounter {encounter_id} is not in the input")
-    return datetime.now(UTC)
+        encounter = find_encounter(parsed.resources, encounter_id)
+        if encounter is None:
+            raise NotFoundError(f"encounter {encounter_id} is not in the input")
+        return discharge_moment(encounter, now)
+    return now
 
 
 def render_text(kb: Knowledge, ev: Evaluation, cards: list[dict[str, Any]]) -> str:
