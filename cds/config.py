@@ -98,6 +98,7 @@ class Settings:
     task_fhir_token: str | None = field(default=None, repr=False)
     task_fhir_timeout_s: float = 10.0
     coordinator_user_header: str = "X-Forwarded-User"
+    celery_queue: str = "cds-followups"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -149,10 +150,10 @@ def _url(raw: str) -> str:
 
 def _hooks_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     return {
-        "trusted_issuers": _read(env, "CDS_TRUSTED_ISSUERS", _issuers, {}),
+        "trusted_issuers": _read(env, "CDS_TRUSTED_ISSUERS", _issuers, dict[str, str]()),
         "auth_disabled": _read(env, "CDS_AUTH_DISABLED", _bool, False),
         "redis_url": _read(env, "CDS_REDIS_URL", str, None),
-        "cors_origins": _read(env, "CDS_CORS_ORIGINS", _origins, ("*",)),
+        "cors_origins": _read(env, "CDS_CORS_ORIGINS", _origins, tuple[str, ...](("*",))),
         "fhir_budget_s": _read(env, "CDS_FHIR_BUDGET_SECONDS", _positive_float, 2.0),
         "fhir_max_workers": _read(env, "CDS_FHIR_MAX_WORKERS", _positive_int, 8),
         "fhir_allow_http": _read(env, "CDS_FHIR_ALLOW_HTTP", _bool, False),
@@ -214,20 +215,13 @@ def _followups_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "followup_stuck_s": _read(env, "CDS_FOLLOWUP_STUCK_SECONDS", _positive_int, 900),
         "followup_max_attempts": _read(env, "CDS_FOLLOWUP_MAX_ATTEMPTS", _positive_int, 8),
         "followup_backoff_s": _read(env, "CDS_FOLLOWUP_BACKOFF_SECONDS", _positive_int, 60),
-        "followup_backoff_max_s": _read(
-            env, "CDS_FOLLOWUP_BACKOFF_MAX_SECONDS", _positive_int, 3600
-        ),
+        "followup_backoff_max_s": _read(env, "CDS_FOLLOWUP_BACKOFF_MAX_SECONDS", _positive_int, 3600),
         "followup_batch": _read(env, "CDS_FOLLOWUP_BATCH", _positive_int, 100),
-        "followup_owner": _read(
-            env, "CDS_FOLLOWUP_OWNER", _reference, "CareTeam/bekkenbodem-nazorg"
-        ),
-        "task_identifier_system": _read(
-            env, "CDS_TASK_IDENTIFIER_SYSTEM", str, "urn:bodem-cds:followup-task"
-        ),
+        "followup_owner": _read(env, "CDS_FOLLOWUP_OWNER", _reference, "CareTeam/bekkenbodem-nazorg"),
+        "task_identifier_system": _read(env, "CDS_TASK_IDENTIFIER_SYSTEM", str, "urn:bodem-cds:followup-task"),
         "task_fhir_base_url": _read(env, "CDS_TASK_FHIR_BASE_URL", _url, None),
         "task_fhir_token": token,
         "task_fhir_timeout_s": _read(env, "CDS_TASK_FHIR_TIMEOUT_SECONDS", _positive_float, 10.0),
-        "coordinator_user_header": _read(
-            env, "CDS_COORDINATOR_USER_HEADER", _header, "X-Forwarded-User"
-        ),
+        "coordinator_user_header": _read(env, "CDS_COORDINATOR_USER_HEADER", _header, "X-Forwarded-User"),
+        "celery_queue": _read(env, "CDS_CELERY_QUEUE", _header, "cds-followups"),
     }

@@ -15,7 +15,9 @@ from cds.errors import CdsError
 # Modules that provide sub-commands, each with register(subparsers) -> None.
 SUBCOMMAND_MODULES = (
     "cds.cli.evaluate",
+    "cds.cli.followups",
     "cds.cli.rules",
+    "cds.cli.serve",
 )
 
 

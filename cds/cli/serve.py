@@ -1,0 +1,29 @@
+"""`cds serve`: run the CDS Hooks service on embedded defaults (no Redis, no database needed).
+
+For production use gunicorn (`gunicorn -c deploy/gunicorn.conf.py cds.wsgi:app`); this is the
+single-process server for a laptop, a demo or the CDS Hooks sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("serve", help="run the CDS Hooks service (development server)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from werkzeug.serving import run_simple
+
+    from cds.app import create_app
+    from cds.hooks.logs import configure_logging
+
+    configure_logging()
+    app = create_app()  # ConfigError / RuleError: one line on stderr, exit 2 (cds.cli)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0
