@@ -1,0 +1,42 @@
+"""The durable store (SQLAlchemy 2): SQLite embedded by default, PostgreSQL in production.
+
+    schema.py      the tables
+    engine.py      engines, SQLite pragmas, schema creation
+    records.py     rows as frozen objects; follow-up states
+    discharges.py  record_discharge / record_feedback: the hooks' outbox writes
+    schedule.py    the follow-up state machine (guarded transitions, claim, reaper)
+    tasks.py       FHIR Task rows and their search
+    store.py       `Store`, one transaction per method
+"""
+
+from __future__ import annotations
+
+from cds.config import Settings
+from cds.followups.plan import Plan, load_plan
+from cds.store.engine import create_schema, database_url, make_engine
+from cds.store.records import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    PENDING,
+    QUEUED,
+    RUNNING,
+    STATES,
+    AuditEntry,
+    FollowUp,
+    TaskRecord,
+)
+from cds.store.store import Clock, Store, utcnow
+
+
+def create_store(settings: Settings, *, plan: Plan | None = None, clock: Clock = utcnow) -> Store:
+    """Open the configured database, create missing tables, and load the follow-up plan."""
+    engine = make_engine(database_url(settings))
+    create_schema(engine)
+    return Store(engine, plan or load_plan(settings.rules_dir), settings.followup_trigger, clock)
+
+
+__all__ = [
+    "CANCELLED", "DONE", "FAILED", "PENDING", "QUEUED", "RUNNING", "STATES", "AuditEntry",
+    "Clock", "FollowUp", "Store", "TaskRecord", "create_store", "database_url", "utcnow",
+]

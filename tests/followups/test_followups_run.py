@@ -1,0 +1,117 @@
+"""Running one follow-up in-process (SQLite): the Task, the write-back, retries and the cap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from cds.config import Settings
+from cds.followups.ids import followup_id
+from cds.followups.run import backoff, dispatch, run_followup
+from cds.followups.task import validate_task
+from cds.store import DONE, FAILED, PENDING, QUEUED, Store, create_store
+
+from ..store.helpers import T0, Clock, discharge
+from .services import FhirTaskServer
+
+FID = followup_id("enc-1", "pelvic-floor-call-2d")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0 + timedelta(days=2, hours=1))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, ehr: FhirTaskServer) -> Settings:
+    return replace(Settings.from_env({}), instance_dir=tmp_path, task_fhir_base_url=ehr.base,
+                   task_fhir_token=ehr.token, followup_max_attempts=3, followup_backoff_s=30)
+
+
+@pytest.fixture
+def store(settings: Settings, clock: Clock) -> Iterator[Store]:
+    s = create_store(settings, clock=clock)
+    discharge(s)
+    yield s
+    s.close()
+
+
+def _claim_and_run(store: Store, settings: Settings) -> str:
+    outcomes: list[str] = []
+    dispatch(store, settings, lambda fid: outcomes.append(run_followup(store, settings, fid)))
+    assert len(outcomes) == 1
+    return outcomes[0]
+
+
+def test_a_due_followup_becomes_a_valid_r4_task_written_back_once(
+    store: Store, settings: Settings, ehr: FhirTaskServer,
+) -> None:
+    assert _claim_and_run(store, settings) == "done"
+    record = store.task(FID)
+    assert record is not None and record.status == "ready"
+    task = record.fhir()
+    validate_task(task)
+    assert task["intent"] == "order" and task["status"] == "ready"
+    assert task["executionPeriod"] == {"start": "2025-03-05T10:00:00Z", "end": "2025-03-06T10:00:00Z"}
+    assert task["reasonCode"]["text"].endswith(": Vacuüm- of tangverlossing")
+    assert task["reasonReference"] == {"reference": "Procedure/p-1"}
+    assert [i["valueCoding"]["code"] for i in task["input"]][:2] == ["E1", "E2"]
+    sent = ehr.tasks["ehr-1"]
+    assert sent["identifier"] == task["identifier"] and "meta" not in sent
+    assert ehr.by_identifier == {f"urn:bodem-cds:followup-task|{FID}": "ehr-1"}
+    assert run_followup(store, settings, FID) == "skipped"  # a late duplicate message
+
+
+def test_a_retryable_failure_is_rescheduled_with_backoff_then_capped(
+    store: Store, settings: Settings, ehr: FhirTaskServer, clock: Clock,
+) -> None:
+    ehr.fail_next = 10
+    assert _claim_and_run(store, settings) == "retry"
+    row = store.followup(FID)
+    assert row is not None and row.state == PENDING and row.run_after == clock.now + timedelta(seconds=30)
+    assert row.last_error == "FHIR server answered HTTP 503"
+    clock.advance(seconds=30)
+    assert _claim_and_run(store, settings) == "retry"
+    assert store.followup(FID).run_after == clock.now + timedelta(seconds=60)  # type: ignore[union-attr]
+    clock.advance(seconds=60)
+    assert _claim_and_run(store, settings) == "failed"
+    row = store.followup(FID)
+    assert row is not None and row.state == FAILED and row.attempts == 3
+    assert row.last_error == "gave up after 3 attempts; last: FHIR server answered HTTP 503"
+    assert store.task(FID) is not None  # kept locally; the EHR never took it
+
+
+def test_a_refused_write_fails_at_once(store: Store, settings: Settings) -> None:
+    wrong_token = replace(settings, task_fhir_token="not-the-token")
+    assert _claim_and_run(store, wrong_token) == "failed"
+    assert store.followup(FID).last_error == "FHIR server answered HTTP 401"  # type: ignore[union-attr]
+
+
+def test_without_an_ehr_the_task_is_only_stored(store: Store, settings: Settings,
+                                                ehr: FhirTaskServer) -> None:
+    assert _claim_and_run(store, replace(settings, task_fhir_base_url=None)) == "done"
+    assert store.followup(FID).state == DONE and ehr.posts == 0  # type: ignore[union-attr]
+
+
+def test_a_broker_failure_releases_the_claims(store: Store, settings: Settings, clock: Clock) -> None:
+    clock.advance(days=100)
+
+    def broken(_: str) -> None:
+        raise ConnectionError("broker down")
+
+    result = dispatch(store, settings, broken)
+    assert len(result.claimed) == 3 and result.sent == [] and len(result.released) == 3
+    assert {f.state for f in store.followups()} == {PENDING}
+    assert {f.last_error for f in store.followups()} == {"enqueue failed (ConnectionError)"}
+    sent: list[str] = []
+    assert len(dispatch(store, settings, sent.append).sent) == 3
+    assert {f.state for f in store.followups()} == {QUEUED}
+
+
+def test_backoff_doubles_up_to_the_cap(settings: Settings) -> None:
+    s = replace(settings, followup_backoff_s=60, followup_backoff_max_s=300)
+    assert [backoff(s, n).total_seconds() for n in (1, 2, 3, 4, 5)] == [60, 120, 240, 300, 300]
