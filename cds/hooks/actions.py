@@ -12,12 +12,7 @@ from typing import Any
 from fhir.resources.R4B.communicationrequest import CommunicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds.hooks.texts import (
-    COMMUNICATION_CATEGORY,
-    REFERRAL_CODING,
-    SUGGESTION_ID_SYSTEM,
-    TEXTS,
-)
+from cds.hooks.texts import COMMUNICATION_CATEGORY, SUGGESTION_ID_SYSTEM, TEXTS
 
 _REQUESTERS = ("Practitioner/", "PractitionerRole/")
 
@@ -29,17 +24,16 @@ class Subject:
     user_id: str
 
 
-def referral(subject: Subject, suggestion_uuid: str, lang: str) -> dict[str, Any]:
-    """A draft referral (ServiceRequest) to a pelvic floor physiotherapist."""
+def referral(subject: Subject, suggestion_uuid: str, lang: str, codes: dict[str, Any]) -> dict[str, Any]:
+    """A draft referral (ServiceRequest) to a pelvic floor physiotherapist; `codes` from rules/cards/texts.yaml."""
     t = TEXTS[lang]
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "identifier": [{"system": SUGGESTION_ID_SYSTEM, "value": suggestion_uuid}],
         "status": "draft",
         "intent": "order",
-        "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "3457005",
-                                  "display": "Patient referral"}]}],
-        "code": {"coding": [REFERRAL_CODING], "text": t["referral_code_text"]},
+        "category": [{"coding": [dict(codes["referral_category"])]}],
+        "code": {"coding": [dict(codes["referral_code"])], "text": t["referral_code_text"]},
         "subject": {"reference": f"Patient/{subject.patient_id}"},
         "performerType": {"text": t["performer"]},
     }

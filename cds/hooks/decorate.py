@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cds.followups.ids import followup_suggestion_uuid
 from cds.hooks.actions import Subject, leaflet, referral
 from cds.hooks.texts import OVERRIDE_CODES, OVERRIDE_SYSTEM, TEXTS
 
@@ -34,9 +35,15 @@ def decorate(
     subject: Subject,
     lang: str,
     base_url: str,
+    suggestion_codes: dict[str, Any],
     smart_app_url: str | None = None,
+    offer_followups: bool = False,
 ) -> list[dict[str, Any]]:
-    """At most one risk card and one education card, each completed."""
+    """At most one risk card and one education card, each completed.
+
+    `offer_followups`: add a "plan the follow-ups" suggestion (trigger `accepted`); its uuid is
+    the one the store recognises in feedback (cds.followups.ids.followup_suggestion_uuid).
+    """
     by_kind: dict[str, dict[str, Any]] = {}
     for card in cards:
         by_kind.setdefault(card_kind(card), card)
@@ -54,7 +61,12 @@ def decorate(
         if kind == RISK:
             sid = _child(cid, "referral")
             suggestions.append(_suggestion(sid, t["referral_label"], t["referral_desc"],
-                                           referral(subject, sid, lang)))
+                                           referral(subject, sid, lang, suggestion_codes)))
+            if offer_followups:
+                # No action: accepting it is the signal (feedback), and a "create" action would
+                # need a resource for the EHR to create. The label says what accepting does.
+                suggestions.append({"label": f'{t["followups_label"]}: {t["followups_desc"]}',
+                                    "uuid": followup_suggestion_uuid(cid), "isRecommended": True})
         if kind == EDUCATION or EDUCATION not in by_kind:
             sid = _child(cid, "leaflet")
             suggestions.append(_suggestion(sid, t["leaflet_label"], t["leaflet_desc"],

@@ -41,6 +41,7 @@ class CallEnv:
     allow_http_fhir: bool
     on_fhir_failure: Callable[[str], None]
     on_store_failure: Callable[[], None]
+    offer_followups: bool = False  # trigger `accepted`: the discharge risk card offers to plan them
 
 
 def call(env: CallEnv, service: Service, req: dict[str, Any], *, lang: str, base_url: str,
@@ -64,7 +65,10 @@ def call(env: CallEnv, service: Service, req: dict[str, Any], *, lang: str, base
                           patient_id=ctx["patientId"], lang=lang)
     subject = Subject(ctx["patientId"], ctx.get("encounterId"), ctx["userId"])
     cards = decorate(build_cards(env.kb, evaluation, lang), kb_version=env.kb.version,
-                     subject=subject, lang=lang, base_url=base_url, smart_app_url=smart_app_url)
+                     subject=subject, lang=lang, base_url=base_url, smart_app_url=smart_app_url,
+                     suggestion_codes=env.kb.texts["suggestions"],
+                     offer_followups=env.offer_followups and service.id == DISCHARGE
+                     and evaluation.phase == "postpartum")
     if service.id == DISCHARGE:
         _record_discharge(env, str(req["hookInstance"]), service, ctx, as_of, evaluation, cards)
     return cards

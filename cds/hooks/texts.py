@@ -8,10 +8,7 @@ from __future__ import annotations
 
 OVERRIDE_SYSTEM = "urn:bodem-cds:CodeSystem:override-reason"
 SUGGESTION_ID_SYSTEM = "urn:bodem-cds:suggestion"
-# 229065009 "Exercise therapy" (SNOMED CT): the nearest verified concept; no code exists for
-# pelvic floor muscle training (shared/reference/clinical-terminology-and-evidence.md).
-REFERRAL_CODING = {"system": "http://snomed.info/sct", "code": "229065009",
-                   "display": "Exercise therapy"}
+# The clinical codes of the referral live in rules/cards/texts.yaml (`suggestions`).
 COMMUNICATION_CATEGORY = {
     "system": "http://terminology.hl7.org/CodeSystem/communication-category",
     "code": "instruction",
@@ -24,6 +21,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "referral_desc": "Maak een verwijzing naar een bekkenfysiotherapeut aan",
         "referral_code_text": "Verwijzing bekkenfysiotherapie",
         "performer": "Bekkenfysiotherapeut",
+        "followups_label": "Plan de nazorggesprekken bekkenbodem",
+        "followups_desc": "Zet de nazorgtaken voor de zorgcoördinator klaar (na 2 dagen, 6 weken en 3 maanden)",
         "leaflet_label": "Geef de patiënt de folder met oefeningen",
         "leaflet_desc": "Stuur de patiënt de folder 'Houd een oogje op de bodem!' met de oefeningen",
         "leaflet_title": "Houd een oogje op de bodem! Informatie en oefenadviezen",
@@ -45,6 +44,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "referral_desc": "Create a referral to a pelvic floor physiotherapist",
         "referral_code_text": "Referral to pelvic floor physiotherapy",
         "performer": "Pelvic floor physiotherapist",
+        "followups_label": "Plan the pelvic floor follow-up calls",
+        "followups_desc": "Plan the care coordinator's follow-up tasks (after 2 days, 6 weeks and 3 months)",
         "leaflet_label": "Give the patient the leaflet with exercises",
         "leaflet_desc": "Send the patient the leaflet 'Keep an eye on the (pelvic) floor!' "
                         "with the exercises",

@@ -87,6 +87,7 @@ def _call_env(s: HookState, service_id: str) -> service_mod.CallEnv:
         allow_http_fhir=s.settings.fhir_allow_http,
         on_fhir_failure=lambda reason: s.metrics.fhir_failures.labels(service_id, reason).inc(),
         on_store_failure=lambda: s.metrics.store_failures.labels("record_discharge").inc(),
+        offer_followups=s.settings.followup_trigger == "accepted",
     )
 
 

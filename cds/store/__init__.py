@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from cds.config import Settings
+from cds.errors import ConfigError
 from cds.followups.plan import Plan, load_plan
 from cds.store.engine import create_schema, database_url, make_engine
 from cds.store.records import (
@@ -32,7 +35,11 @@ from cds.store.store import Clock, Store, utcnow
 def create_store(settings: Settings, *, plan: Plan | None = None, clock: Clock = utcnow) -> Store:
     """Open the configured database, create missing tables, and load the follow-up plan."""
     engine = make_engine(database_url(settings))
-    create_schema(engine)
+    try:
+        create_schema(engine)
+    except sa.exc.OperationalError as exc:
+        # Name the key, never the URL (it may carry a password) nor the driver text.
+        raise ConfigError("CDS_DATABASE_URL", f"the database cannot be reached ({type(exc.orig).__name__})") from None
     return Store(engine, plan or load_plan(settings.rules_dir), settings.followup_trigger, clock)
 
 

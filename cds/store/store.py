@@ -51,6 +51,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def ping(self) -> bool:
+        """Readiness (/readyz): the database answers a trivial query."""
+        with self.tx() as conn:
+            return conn.execute(sa.text("SELECT 1")).scalar() == 1
+
     # --- the hooks engineer's contract -------------------------------------------------------
 
     def record_discharge(

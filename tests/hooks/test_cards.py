@@ -64,7 +64,7 @@ def test_f8_f9_f10_f11_suggestions_with_valid_fhir_r4_actions(answer: dict[str, 
             assert len(recommended) <= 1
         for suggestion in card["suggestions"]:
             assert suggestion["label"] and suggestion["uuid"]
-            for action in suggestion["actions"]:
+            for action in suggestion.get("actions", []):
                 assert action["type"] == "create" and action["description"]
                 resource = action["resource"]
                 MODELS[resource["resourceType"]].model_validate(resource)
@@ -148,3 +148,31 @@ def test_f2_no_guidance_is_an_empty_card_list(ehr: Ehr, fhir: FhirServer) -> Non
     service = ehr.services()[VIEW]
     response = ehr.call(VIEW, ehr.request(service, CASE.context(service["hook"])))
     assert response.json() == {"cards": []}
+
+
+def test_trigger_accepted_offers_followups_and_feedback_plans_them(make_service: Any, signer: Any,
+                                                                    fhir: FhirServer, tmp_path: Any) -> None:
+    """Trigger `accepted`: the discharge risk card offers to plan the follow-ups; accepting it
+    (feedback) plans them in the real store, and an override would not."""
+    live = make_service(followup_trigger="accepted", instance_dir=tmp_path)
+    fhir.load(CASE.bundle)
+    set_clock(live, CASE.now)
+    client = Ehr(live, signer, fhir)
+    try:
+        service = client.services()[DISCHARGE]
+        cards = client.call(DISCHARGE, client.request(service, CASE.context(service["hook"]))).json()["cards"]
+        risk = next(c for c in cards if c["indicator"] == "warning")
+        offer = [s for s in risk["suggestions"] if "actions" not in s]
+        assert len(offer) == 1 and offer[0]["label"].startswith("Plan de nazorggesprekken")
+        store = live.app.extensions["cds.store"]
+        assert store.followups() == []  # nothing planned before the clinician accepts
+        feedback = {"feedback": [{"card": risk["uuid"], "outcome": "accepted",
+                                  "outcomeTimestamp": "2026-11-24T14:20:00Z",
+                                  "acceptedSuggestions": [{"id": offer[0]["uuid"]}]}]}
+        assert client.post(f"/cds-services/{DISCHARGE}/feedback", feedback).status_code == 200
+        assert len(store.followups()) == 3
+        view = client.services()[VIEW]
+        other = client.call(VIEW, client.request(view, CASE.context(view["hook"]))).json()["cards"]
+        assert all("actions" in s for c in other for s in c["suggestions"])  # only at discharge
+    finally:
+        client.close()

@@ -20,6 +20,30 @@ def test_healthz_and_readyz(service: LiveService) -> None:
     assert requests.get(service.base + "/healthz", timeout=5).json() == {"status": "ok"}
     ready = requests.get(service.base + "/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["checks"]["store"] == "ok"
+
+
+def test_readyz_reports_an_unreachable_store(make_service: Any) -> None:
+    import sqlalchemy as sa
+
+    live = make_service()
+    store = live.app.extensions["cds.store"]
+    store.engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # the database goes away
+    ready = requests.get(live.base + "/readyz", timeout=20)
+    assert ready.status_code == 503 and ready.json()["checks"]["store"] == "unavailable"
+
+
+def test_unreachable_database_at_start_names_the_key() -> None:
+    from dataclasses import replace
+
+    from cds.app import create_app
+    from cds.config import Settings
+    from cds.errors import ConfigError
+
+    settings = replace(Settings.from_env({}), database_url="postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    with pytest.raises(ConfigError, match="CDS_DATABASE_URL") as info:
+        create_app(settings)
+    assert "secret" not in info.value.message
 
 
 def test_metrics_count_calls_latency_and_cards(ehr: Ehr) -> None:
