@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from cds.errors import PlanError
 from cds.fhir.dates import parse_duration
 from cds.knowledge.loader import load_statements, read_yaml
+from cds.knowledge.schema import StrictSchema, TextSchema
 
 PLAN_FILE = Path("followups") / "plan.yaml"
 _ID = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -32,44 +33,34 @@ def _positive_duration(value: str) -> None:
         raise ValidationError("must be a positive ISO 8601 duration")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class _Text(_Strict):
-    nl = fields.String(required=True, validate=validate.Length(min=1))
-    en = fields.String(required=True, validate=validate.Length(min=1))
-
-
-class _Recipient(_Text):
+class _Recipient(TextSchema):
     role = fields.String(required=True, validate=_ID)
 
 
-class _Source(_Strict):
+class _Source(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1))
     url = fields.Url()
     supports = fields.String(required=True, validate=validate.Length(min=1))
 
 
-class _Item(_Strict):
+class _Item(StrictSchema):
     id = fields.String(required=True, validate=_ID)
     offset = fields.String(required=True, validate=_positive_duration)
     window = fields.String(required=True, validate=_positive_duration)
     recipient = fields.Nested(_Recipient, required=True)
-    title = fields.Nested(_Text, required=True)
-    instruction = fields.Nested(_Text, required=True)
+    title = fields.Nested(TextSchema, required=True)
+    instruction = fields.Nested(TextSchema, required=True)
     leaflet = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     sources = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
 
 
-class _Reasons(_Strict):
-    risk = fields.Nested(_Text, required=True)
-    postpartum = fields.Nested(_Text, required=True)
-    accepted = fields.Nested(_Text, required=True)
+class _Reasons(StrictSchema):
+    risk = fields.Nested(TextSchema, required=True)
+    postpartum = fields.Nested(TextSchema, required=True)
+    accepted = fields.Nested(TextSchema, required=True)
 
 
-class _Plan(_Strict):
+class _Plan(StrictSchema):
     version = fields.String(required=True, validate=validate.Regexp(r"^\d+\.\d+\.\d+$"))
     sources = fields.Dict(keys=fields.String(validate=_ID), values=fields.Nested(_Source),
                           required=True)

@@ -33,22 +33,24 @@ def _duration(value: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
-class _Strict(Schema):
+class StrictSchema(Schema):
+    """Every schema of a knowledge file refuses unknown fields."""
+
     class Meta:
         unknown = RAISE
 
 
-class TextSchema(_Strict):
+class TextSchema(StrictSchema):
     nl = fields.String(required=True, validate=validate.Length(min=1))
     en = fields.String(required=True, validate=validate.Length(min=1))
 
 
-class AnchorSchema(_Strict):
+class AnchorSchema(StrictSchema):
     anchor = fields.String(required=True, validate=validate.OneOf(ANCHORS))
     offset = fields.String(validate=_duration)
 
 
-class WindowSchema(_Strict):
+class WindowSchema(StrictSchema):
     from_ = fields.Nested(AnchorSchema, data_key="from")
     to = fields.Nested(AnchorSchema)
 
@@ -69,7 +71,7 @@ class WindowField(fields.Field):  # type: ignore[type-arg]
         raise ValidationError("must be a window name or an object with 'from'/'to'")
 
 
-class ComparisonSchema(_Strict):
+class ComparisonSchema(StrictSchema):
     op = fields.String(required=True, validate=validate.OneOf(OPS))
     value = fields.Float(required=True)
     unit = fields.String()
@@ -105,7 +107,7 @@ _OPTIONAL = {
 }
 
 
-class CriterionSchema(_Strict):
+class CriterionSchema(StrictSchema):
     resource = fields.String(required=True, validate=validate.OneOf(RESOURCES))
     yields = fields.String(load_default="present", validate=validate.OneOf(("present", "absent")))
     code = fields.String()
@@ -136,19 +138,19 @@ class CriterionSchema(_Strict):
             raise ValidationError("a comparison yields present or absent by itself", "yields")
 
 
-class ReasonsSchema(_Strict):
+class ReasonsSchema(StrictSchema):
     present = fields.Nested(TextSchema, required=True)
     absent = fields.Nested(TextSchema, required=True)
     # `unknown` would shadow Schema.unknown (the unknown-fields policy): load it under another name.
     unknown_ = fields.Nested(TextSchema, required=True, data_key="unknown", attribute="unknown")
 
 
-class SourcesSchema(_Strict):
+class SourcesSchema(StrictSchema):
     codes = fields.String(required=True, validate=validate.Length(min=1))
     choices = fields.List(fields.String(validate=validate.Length(min=1)))
 
 
-class RuleSchema(_Strict):
+class RuleSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9-]*$"))
     version = fields.String(required=True, validate=validate.Regexp(r"^\d+\.\d+\.\d+$"))
     kind = fields.String(required=True, validate=validate.OneOf(("risk-factor", "complaint")))
@@ -164,7 +166,7 @@ class RuleSchema(_Strict):
     criteria = fields.List(fields.Nested(CriterionSchema), required=True, validate=validate.Length(min=1))
 
 
-class CaseSchema(_Strict):
+class CaseSchema(StrictSchema):
     file = fields.String(required=True)
     shape = fields.String(required=True, validate=validate.OneOf(("us", "nl", "synthea", "questionnaire", "generic")))
     as_of = fields.String(required=True)
@@ -174,7 +176,7 @@ class CaseSchema(_Strict):
     note = fields.String()
 
 
-class SuiteSchema(_Strict):
+class SuiteSchema(StrictSchema):
     rule = fields.String(required=True)
     cases = fields.List(fields.Nested(CaseSchema), required=True, validate=validate.Length(min=1))
 
@@ -188,7 +190,7 @@ class NamedWindowSchema(WindowSchema):
             raise ValidationError("a window needs 'from', 'to' or delivery_episode")
 
 
-class ContextSchema(_Strict):
+class ContextSchema(StrictSchema):
     statuses = fields.Dict(
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())),

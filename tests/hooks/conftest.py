@@ -107,3 +107,13 @@ def load_bundle(path: Path) -> dict[str, Any]:
 def set_clock(live: LiveService, now: Any) -> None:
     """Inject the service's clock (the evaluation moment when no ended encounter is given)."""
     live.app.extensions["cds.hooks"].clock = lambda: now
+
+
+@pytest.fixture
+def ready(ehr: Ehr, fhir: FhirServer) -> Ehr:
+    """The EHR with the risky Synthea case loaded on its FHIR server, at that case's moment."""
+    from .common import CASE
+
+    fhir.load(CASE.bundle)
+    set_clock(ehr.service, CASE.now)
+    return ehr

@@ -6,40 +6,15 @@ import time
 import uuid
 from typing import Any
 
-import pytest
-
-from .cases import Case, synthea_cases
+from .cases import Case
+from .common import CASE, DISCHARGE, VIEW, outcome, request_for
 from .conftest import set_clock
 from .fhir_server import FhirServer
 from .live import Ehr
 
-DISCHARGE = "pfd-risk-discharge"
-VIEW = "pfd-risk-patient-view"
-CASE = next(c for c in synthea_cases() if c.name == "1071287-bundle.json")
-
-
-@pytest.fixture
-def ready(ehr: Ehr, fhir: FhirServer) -> Ehr:
-    fhir.load(CASE.bundle)
-    set_clock(ehr.service, CASE.now)
-    return ehr
-
-
-def _request(ehr: Ehr, service_id: str = DISCHARGE, **kwargs: Any) -> dict[str, Any]:
-    service = ehr.services()[service_id]
-    return ehr.request(service, CASE.context(service["hook"]), **kwargs)
-
-
-def _outcome(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["resourceType"] == "OperationOutcome"
-    assert "Traceback" not in response.text
-    return body
-
 
 def test_e2_e3_missing_keys_fetched_with_bearer_token(ready: Ehr, fhir: FhirServer) -> None:
-    body = _request(ready, prefetch_keys=["patient"])
+    body = request_for(ready, prefetch_keys=["patient"])
     fhir.requests.clear()
     assert ready.call(DISCHARGE, body).status_code == 200
     paths = [p for p, _ in fhir.requests]
@@ -53,7 +28,7 @@ def test_e3_open_fhir_server_without_authorization(ready: Ehr) -> None:
     open_server = FhirServer(token=None)
     try:
         open_server.load(CASE.bundle)
-        body = _request(ready, prefetch_keys=[])
+        body = request_for(ready, prefetch_keys=[])
         del body["fhirAuthorization"]
         body["fhirServer"] = open_server.base
         assert ready.call(DISCHARGE, body).status_code == 200
@@ -63,7 +38,7 @@ def test_e3_open_fhir_server_without_authorization(ready: Ehr) -> None:
 
 
 def test_e4_operation_outcome_prefetch_is_fetched(ready: Ehr, fhir: FhirServer) -> None:
-    body = _request(ready)
+    body = request_for(ready)
     body["prefetch"]["patient"] = {"resourceType": "OperationOutcome",
                                    "issue": [{"severity": "error", "code": "forbidden"}]}
     fhir.requests.clear()
@@ -72,7 +47,7 @@ def test_e4_operation_outcome_prefetch_is_fetched(ready: Ehr, fhir: FhirServer) 
 
 
 def test_e5_null_prefetch_means_absent_not_fetched(ready: Ehr, fhir: FhirServer) -> None:
-    body = _request(ready)
+    body = request_for(ready)
     for key in body["prefetch"]:
         if key != "patient":
             body["prefetch"][key] = None
@@ -84,25 +59,25 @@ def test_e5_null_prefetch_means_absent_not_fetched(ready: Ehr, fhir: FhirServer)
 
 def test_e6_paged_prefetch_bundles_are_followed(ready: Ehr, fhir: FhirServer) -> None:
     fhir.page_size = 5
-    full = ready.call(DISCHARGE, _request(ready)).json()
+    full = ready.call(DISCHARGE, request_for(ready)).json()
     fhir.requests.clear()
-    paged = _request(ready, follow_pages=False)
+    paged = request_for(ready, follow_pages=False)
     assert any("next" in str(v.get("link")) for v in paged["prefetch"].values() if v)
     assert ready.call(DISCHARGE, paged).json() == full
     assert any("_offset=" in p for p, _ in fhir.requests)
 
 
 def test_e7_no_prefetch_and_no_fhir_server_is_412(ready: Ehr) -> None:
-    body = _request(ready, prefetch_keys=[], fhir=False)
-    _outcome(ready.call(DISCHARGE, body), 412)
+    body = request_for(ready, prefetch_keys=[], fhir=False)
+    outcome(ready.call(DISCHARGE, body), 412)
 
 
 def test_e7_fhir_server_refusing_the_token_is_412(ready: Ehr, fhir: FhirServer) -> None:
-    body = _request(ready, prefetch_keys=[])
+    body = request_for(ready, prefetch_keys=[])
     body["fhirAuthorization"]["access_token"] = "wrong-token"
-    _outcome(ready.call(DISCHARGE, body), 412)
+    outcome(ready.call(DISCHARGE, body), 412)
     fhir.fail_status = 500
-    _outcome(ready.call(DISCHARGE, _request(ready, prefetch_keys=[])), 412)
+    outcome(ready.call(DISCHARGE, request_for(ready, prefetch_keys=[])), 412)
 
 
 def test_e9_slow_fhir_server_is_cut_off_by_the_budget(make_service: Any, signer: Any,
@@ -115,7 +90,7 @@ def test_e9_slow_fhir_server_is_cut_off_by_the_budget(make_service: Any, signer:
                               prefetch_keys=[])
         fhir.delay_s = 2.0
         started = time.monotonic()
-        _outcome(client.call(DISCHARGE, body), 412)
+        outcome(client.call(DISCHARGE, body), 412)
         assert time.monotonic() - started < 1.5
         metrics = client.http.get(live.base + "/metrics").text
         assert 'cds_fhir_fallback_failures_total{reason="timeout",service="pfd-risk-discharge"}' \
@@ -126,23 +101,23 @@ def test_e9_slow_fhir_server_is_cut_off_by_the_budget(make_service: Any, signer:
 
 
 def test_e_prefetch_of_another_patient_is_refused(ready: Ehr) -> None:
-    body = _request(ready)
+    body = request_for(ready)
     body["prefetch"]["patient"] = {**body["prefetch"]["patient"], "id": "someone-else"}
-    _outcome(ready.call(DISCHARGE, body), 400)
+    outcome(ready.call(DISCHARGE, body), 400)
 
 
 def test_e_nonsense_prefetch_is_400(ready: Ehr) -> None:
-    body = _request(ready)
+    body = request_for(ready)
     body["prefetch"]["conditions"] = {"resourceType": "Bundle", "type": "searchset",
                                       "entry": "not-a-list"}
-    _outcome(ready.call(DISCHARGE, body), 400)
+    outcome(ready.call(DISCHARGE, body), 400)
     body["prefetch"]["conditions"] = "Condition?patient=1"
-    _outcome(ready.call(DISCHARGE, body), 400)
+    outcome(ready.call(DISCHARGE, body), 400)
 
 
 def test_l1_each_hook_instance_is_answered(ready: Ehr) -> None:
     """L1: a new hookInstance per call; repeated calls give the same answer."""
-    first = _request(ready)
+    first = request_for(ready)
     second = dict(first, hookInstance=str(uuid.uuid4()))
     assert ready.call(DISCHARGE, first).json() == ready.call(DISCHARGE, second).json()
 
@@ -150,9 +125,9 @@ def test_l1_each_hook_instance_is_answered(ready: Ehr) -> None:
 def test_evaluation_moment_is_the_discharge(ready: Ehr, fhir: FhirServer) -> None:
     """Data recorded after the encounter's end is ignored at discharge, whatever the clock."""
     set_clock(ready.service, CASE.now.replace(year=CASE.now.year + 5))
-    later = ready.call(DISCHARGE, _request(ready)).json()
+    later = ready.call(DISCHARGE, request_for(ready)).json()
     set_clock(ready.service, CASE.now)
-    assert later == ready.call(DISCHARGE, _request(ready)).json()
+    assert later == ready.call(DISCHARGE, request_for(ready)).json()
 
 
 def test_store_failure_does_not_fail_the_hook(ready: Ehr) -> None:
@@ -161,7 +136,7 @@ def test_store_failure_does_not_fail_the_hook(ready: Ehr) -> None:
             raise RuntimeError("database down")
 
     ready.service.app.extensions["cds.hooks"].store = Broken()
-    assert ready.call(DISCHARGE, _request(ready)).status_code == 200
+    assert ready.call(DISCHARGE, request_for(ready)).status_code == 200
     metrics = ready.http.get(ready.service.base + "/metrics").text
     assert 'cds_store_failures_total{operation="record_discharge"} 1.0' in metrics
 
@@ -174,7 +149,7 @@ def test_discharge_is_recorded_for_follow_ups(ready: Ehr) -> None:
             calls.append(kw)
 
     ready.service.app.extensions["cds.hooks"].store = Recorder()
-    body = _request(ready)
+    body = request_for(ready)
     cards = ready.call(DISCHARGE, body).json()["cards"]
     assert len(calls) == 1
     call = calls[0]
@@ -182,7 +157,7 @@ def test_discharge_is_recorded_for_follow_ups(ready: Ehr) -> None:
     assert (call["patient_id"], call["encounter_id"]) == (CASE.patient_id, CASE.encounter_id)
     assert call["card_uuids"] == [c["uuid"] for c in cards]
     assert call["discharge_at"] <= CASE.now
-    ready.call(VIEW, _request(ready, VIEW))
+    ready.call(VIEW, request_for(ready, VIEW))
     assert len(calls) == 1  # patient-view plans no follow-ups
 
 
