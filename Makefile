@@ -25,5 +25,9 @@ lint: $(BIN)/cds
 test: lint
 	$(BIN)/pytest
 
+## bench: the benchmark suite, full (about 10 minutes; --quick in CI). See docs/benchmarks.md
+bench: $(BIN)/cds
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache instance

@@ -33,6 +33,8 @@ class EvalContext:
         self.never = frozenset(ctx["never_statuses"])
         self.active_statuses = frozenset(ctx["active_clinical_statuses"])
         self.margin = parse_duration(ctx["delivery"]["episode_margin"])
+        self._moments: dict[tuple[Any, ...], datetime] = {}
+        self._episodes: dict[tuple[Any, ...], tuple[datetime, datetime]] = {}
 
     # -- anchors --------------------------------------------------------------------------
     def anchors(self) -> dict[str, datetime]:
@@ -48,7 +50,15 @@ class EvalContext:
         base = self.anchors().get(anchor.anchor)
         if base is None:
             return None
-        return shift(base, parse_duration(anchor.offset)) if anchor.offset else base
+        if not anchor.offset:
+            return base
+        # Windows are placed once per anchor value, not once per resource looked at.
+        # The zone is part of the key: calendar arithmetic (months) happens on the local clock.
+        key = (base, base.tzinfo, anchor.offset)
+        moment = self._moments.get(key)
+        if moment is None:
+            moment = self._moments[key] = shift(base, parse_duration(anchor.offset))
+        return moment
 
     # -- status and validity --------------------------------------------------------------
     def usable(self, resource: dict[str, Any], override: dict[str, tuple[str, ...]] | None = None) -> bool:
@@ -81,7 +91,16 @@ class EvalContext:
         start = clinical_interval(resource)[0]
         if start is None:
             return False
-        return shift(self.delivery.start, -self.margin) <= start <= shift(self.delivery.end, self.margin)
+        lo, hi = self._episode(self.delivery.start, self.delivery.end)
+        return lo <= start <= hi
+
+    def _episode(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+        """The delivery episode (start and end widened by the margin), placed once per delivery."""
+        key = (start, start.tzinfo, end, end.tzinfo)
+        bounds = self._episodes.get(key)
+        if bounds is None:
+            bounds = self._episodes[key] = (shift(start, -self.margin), shift(end, self.margin))
+        return bounds
 
     def in_window(self, resource: dict[str, Any], window: Window) -> bool:
         if window.delivery_episode:

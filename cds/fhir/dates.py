@@ -51,7 +51,16 @@ def parse_moment(value: str) -> datetime:
 
 def parse_duration(value: str) -> relativedelta:
     """An ISO 8601 duration such as P12M, P14W, -P40W or PT24H as a calendar-aware delta."""
-    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ValueError(f"not an ISO 8601 duration: {value!r}")
+    return _parse_duration(value)
+
+
+@lru_cache(maxsize=1024)
+def _parse_duration(value: str) -> relativedelta:
+    # Cached: the engine asks for the same few durations (rule windows) for every resource.
+    # Callers never mutate the delta (`-delta` and `moment + delta` make new objects).
+    match = _DURATION.match(value)
     if not match or value.rstrip("-").endswith(("P", "T")):
         raise ValueError(f"not an ISO 8601 duration: {value!r}")
     g = {k: int(v) if v and k != "sign" else 0 for k, v in match.groupdict().items()}

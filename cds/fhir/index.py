@@ -44,6 +44,7 @@ class ResourceIndex:
         self.by_ref: dict[str, dict[str, Any]] = {}
         self.later = 0  # resources left out because they are after as_of
         self.other_patient = 0  # resources left out because they are about another patient
+        self._position: dict[int, int] = {}  # id(resource) -> input position, for a stable order
         for resource in parsed.resources:
             rid = resource.get("id")
             if isinstance(rid, str):
@@ -62,6 +63,7 @@ class ResourceIndex:
                 self.later += 1
                 continue
             rtype = resource["resourceType"]
+            self._position[id(resource)] = len(self._position)
             self.by_type[rtype].append(resource)
             for system, code in concept_codes(resource.get("code")):
                 self.by_code[(rtype, system, code)].append(resource)
@@ -83,12 +85,19 @@ class ResourceIndex:
         return self.by_type.get(rtype, [])
 
     def with_codes(self, rtype: str, codes: Iterable[Code]) -> list[dict[str, Any]]:
-        """Resources of `rtype` whose code is one of `codes`, each once, in input order."""
+        """Resources of `rtype` whose code is one of `codes`, each once, in input order.
+
+        Input order, not the order of `codes`: a value set is a frozenset, whose iteration order
+        depends on string hashing, and evidence must list the same way in every process.
+        """
         hits: dict[int, dict[str, Any]] = {}
         for system, code in codes:
             for resource in self.by_code.get((rtype, system, code), ()):
                 hits[id(resource)] = resource
-        return list(hits.values())
+        if len(hits) < 2:
+            return list(hits.values())
+        position = self._position
+        return sorted(hits.values(), key=lambda r: position[id(r)])
 
     def resolve(self, reference: Any) -> dict[str, Any] | None:
         """The resource a Reference (or reference string) points at, if it is in the input."""

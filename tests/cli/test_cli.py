@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,21 @@ def test_rules_check_passes_and_fails_precisely(tmp_path: Path) -> None:
         "cds: error: rules/findings/R9-overweight/rule.yaml: rule R9-overweight: "
         "field criteria[0].threshold.op: Must be one of: >, >=, <, <=."
     )
+
+
+def test_output_is_the_same_in_every_process() -> None:
+    """String hashing differs per process (PYTHONHASHSEED); evidence order must not follow it."""
+    outputs = set()
+    args = ["evaluate", str(SYN / "1071287-bundle.json"), "--as-of", "2030-01-01", "--format", "json"]
+    for seed in ("1", "2", "3", "4", "5"):
+        run = subprocess.run(
+            [sys.executable, "-m", "cds.cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1

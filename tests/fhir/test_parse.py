@@ -115,3 +115,20 @@ def test_resources_about_another_patient_are_left_out() -> None:
     assert [r["id"] for r in index.of_type("Condition")] == ["c1"]
     assert [r["id"] for r in index.of_type("Patient")] == ["p1"]
     assert index.other_patient == 3
+
+
+def test_with_codes_lists_in_input_order_whatever_the_order_of_the_codes() -> None:
+    def obs(rid: str, code: str) -> dict:
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        }
+
+    resources = [obs("a", "2"), obs("b", "1"), obs("c", "2"), obs("d", "3")]
+    parsed = parse_input(_bundle("collection", [{"resource": r} for r in resources]))
+    index = ResourceIndex(parsed, datetime(2030, 1, 1, tzinfo=UTC))
+    one, two = ("http://loinc.org", "1"), ("http://loinc.org", "2")
+    for codes in ([one, two], [two, one]):
+        assert [r["id"] for r in index.with_codes("Observation", codes)] == ["a", "b", "c"]
