@@ -3,15 +3,18 @@ checks every criterion shares (status, validity, time windows)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from cds.fhir.dates import clinical_interval, parse_duration, shift
+from cds.fhir.dates import parse_duration, shift
 from cds.fhir.index import ResourceIndex, codings
 from cds.fhir.validate import Validator
 from cds.knowledge.model import Anchor, Code, Knowledge, Window
 
 from .findings import Delivery, Pregnancy
+
+T = TypeVar("T")
 
 
 def reference_of(resource: dict[str, Any]) -> str:
@@ -80,6 +83,23 @@ class EvalContext:
                 return False
         return True
 
+    def latest_usable(
+        self,
+        candidates: list[T],
+        when: Callable[[T], Any],
+        resource: Callable[[T], dict[str, Any]],
+        override: dict[str, tuple[str, ...]] | None = None,
+    ) -> T | None:
+        """The latest usable candidate (ties: the earliest in the input), validating only as far as needed.
+
+        Same answer as `max` over the usable candidates, but a long history is not validated
+        whole to find its latest valid entry: validation is the costly step.
+        """
+        for candidate in sorted(candidates, key=when, reverse=True):  # stable: input order on ties
+            if self.usable(resource(candidate), override):
+                return candidate
+        return None
+
     # -- time -----------------------------------------------------------------------------
     def in_delivery(self, resource: dict[str, Any]) -> bool:
         if self.delivery is None:
@@ -88,7 +108,7 @@ class EvalContext:
             linked = self.index.resolve(resource.get("encounter") or resource.get("context"))
             if linked is self.delivery_encounter:
                 return True
-        start = clinical_interval(resource)[0]
+        start = self.index.interval(resource)[0]
         if start is None:
             return False
         lo, hi = self._episode(self.delivery.start, self.delivery.end)
@@ -105,7 +125,7 @@ class EvalContext:
     def in_window(self, resource: dict[str, Any], window: Window) -> bool:
         if window.delivery_episode:
             return self.in_delivery(resource)
-        start = clinical_interval(resource)[0]
+        start = self.index.interval(resource)[0]
         if start is None:
             return False
         lo = self.moment(window.start) if window.start else None
@@ -116,7 +136,7 @@ class EvalContext:
 
     def active_at(self, resource: dict[str, Any], moment: datetime) -> bool:
         """A Condition active at `moment`: begun by then, and not abated by then."""
-        onset, abated = clinical_interval(resource)
+        onset, abated = self.index.interval(resource)
         if onset is None or onset > moment:
             return False
         if abated is not None:

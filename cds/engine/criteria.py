@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
-from cds.fhir.dates import clinical_interval
 from cds.fhir.quantity import to_canonical
 from cds.knowledge.model import Criterion
 
@@ -19,6 +17,7 @@ from .bmi import latest_bmi
 from .context import EvalContext, reference_of
 from .findings import ABSENT, PRESENT, Evidence
 
+WHEN, RESOURCE = operator.itemgetter(0), operator.itemgetter(2)  # of (date, value, resource) candidates
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
@@ -58,21 +57,20 @@ def _coded(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
             if value_coding is None:
                 continue
             code, value = value_coding, None
-        yield Evidence(reference_of(resource), c.resource, c.yields, code, clinical_interval(resource)[0], value)
+        yield Evidence(reference_of(resource), c.resource, c.yields, code, ctx.index.interval(resource)[0], value)
 
 
 def _observation_value(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
     assert c.value_quantity is not None
     codes = ctx.kb.codes(c.code)
     unit = c.value_quantity.get("unit", "kg/m2")
-    best: tuple[datetime, float, dict[str, Any]] | None = None
+    candidates = []
     for resource in ctx.index.with_codes("Observation", codes):
-        start = clinical_interval(resource)[0]
+        start = ctx.index.interval(resource)[0]
         value = to_canonical(resource.get("valueQuantity"), unit)
-        if start is None or value is None or not _timed(ctx, resource, c) or not ctx.usable(resource, c.status):
-            continue
-        if best is None or start > best[0]:
-            best = (start, value, resource)
+        if start is not None and value is not None and _timed(ctx, resource, c):
+            candidates.append((start, value, resource))
+    best = ctx.latest_usable(candidates, WHEN, RESOURCE, c.status)
     if best is not None:
         start, value, resource = best
         holds = OPS[c.value_quantity["op"]](value, c.value_quantity["value"])
@@ -96,7 +94,7 @@ def _family(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
                     "FamilyMemberHistory",
                     c.yields,
                     code,
-                    clinical_interval(resource)[0],
+                    ctx.index.interval(resource)[0],
                     relation.get("display") or relation["code"],
                 )
                 break
@@ -118,17 +116,16 @@ def _answers(items: Any, link_id: str) -> Iterator[Any]:
 
 def _questionnaire(ctx: EvalContext, c: Criterion) -> Iterator[Evidence]:
     url = ctx.kb.context["questionnaire"]["url"]
-    best: tuple[datetime, bool, dict[str, Any]] | None = None
+    candidates = []
     for resource in ctx.index.of_type("QuestionnaireResponse"):
         canonical = resource.get("questionnaire")
         if not isinstance(canonical, str) or canonical.split("|")[0] != url:
             continue
-        start = clinical_interval(resource)[0]
+        start = ctx.index.interval(resource)[0]
         values = list(_answers(resource.get("item"), c.link_id or ""))
-        if start is None or not values or not _timed(ctx, resource, c) or not ctx.usable(resource, c.status):
-            continue
-        if best is None or start > best[0]:
-            best = (start, values[0], resource)
+        if start is not None and values and _timed(ctx, resource, c):
+            candidates.append((start, values[0], resource))
+    best = ctx.latest_usable(candidates, WHEN, RESOURCE, c.status)
     if best is not None:
         start, value, resource = best
         code = {"system": url, "code": c.link_id or ""}

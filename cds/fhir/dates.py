@@ -119,7 +119,10 @@ def clinical_interval(resource: dict[str, Any]) -> tuple[datetime | None, dateti
     return None, None
 
 
-def recorded_at(resource: dict[str, Any]) -> datetime | None:
+Interval = tuple[datetime | None, datetime | None]
+
+
+def recorded_at(resource: dict[str, Any], interval: Interval | None = None) -> datetime | None:
     """The moment the record became known: recordedDate, issued, authored or date, else its start."""
     for key in ("recordedDate", "issued", "authored", "date"):
         value = resource.get(key)
@@ -127,18 +130,20 @@ def recorded_at(resource: dict[str, Any]) -> datetime | None:
             parsed = parse_datetime(value)
             if parsed is not None:
                 return parsed
-    return clinical_interval(resource)[0]
+    return (interval or clinical_interval(resource))[0]
 
 
-def known_at(resource: dict[str, Any], moment: datetime) -> bool:
+def known_at(resource: dict[str, Any], moment: datetime, interval: Interval | None = None) -> bool:
     """True unless the resource was recorded, or began, after `moment`.
 
     Undated resources (a family history without a date) are kept: nothing says they are later.
+    `interval`: the resource's clinical_interval when the caller already has it.
     """
-    start = clinical_interval(resource)[0]
+    interval = interval or clinical_interval(resource)
+    start = interval[0]
     if start is not None and start > moment:
         return False
-    recorded = recorded_at(resource)
+    recorded = recorded_at(resource, interval)
     return recorded is None or recorded <= moment
 
 

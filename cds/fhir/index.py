@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from cds.fhir.dates import known_at
+from cds.fhir.dates import Interval, clinical_interval, known_at
 from cds.fhir.parse import ParsedInput
 
 Code = tuple[str, str]  # (system, code)
@@ -45,6 +45,7 @@ class ResourceIndex:
         self.later = 0  # resources left out because they are after as_of
         self.other_patient = 0  # resources left out because they are about another patient
         self._position: dict[int, int] = {}  # id(resource) -> input position, for a stable order
+        self._intervals: dict[int, Interval] = {}  # id(resource) -> clinical_interval, parsed once
         for resource in parsed.resources:
             rid = resource.get("id")
             if isinstance(rid, str):
@@ -52,21 +53,36 @@ class ResourceIndex:
         for url, resource in parsed.full_urls.items():
             self.by_ref.setdefault(url, resource)
         seen: set[int] = set()
+        about: dict[str, bool] = {}  # subject reference -> about this patient (most share one)
+        position, intervals = self._position, self._intervals
         for resource in parsed.resources:
-            if id(resource) in seen:
+            key = id(resource)
+            if key in seen:
                 continue
-            seen.add(id(resource))
-            if patient_id is not None and not self._about(resource, patient_id):
+            seen.add(key)
+            if patient_id is not None and not self._about_cached(resource, patient_id, about):
                 self.other_patient += 1
                 continue
-            if not known_at(resource, as_of):
+            interval = clinical_interval(resource)
+            if not known_at(resource, as_of, interval):
                 self.later += 1
                 continue
+            intervals[key] = interval
             rtype = resource["resourceType"]
-            self._position[id(resource)] = len(self._position)
+            position[key] = len(position)
             self.by_type[rtype].append(resource)
             for system, code in concept_codes(resource.get("code")):
                 self.by_code[(rtype, system, code)].append(resource)
+
+    def _about_cached(self, resource: dict[str, Any], patient_id: str, cache: dict[str, bool]) -> bool:
+        ref = resource.get("subject") or resource.get("patient")
+        text = ref.get("reference") if isinstance(ref, dict) and resource["resourceType"] != "Patient" else None
+        if not isinstance(text, str):
+            return self._about(resource, patient_id)
+        found = cache.get(text)
+        if found is None:
+            found = cache[text] = self._about(resource, patient_id)
+        return found
 
     def _about(self, resource: dict[str, Any], patient_id: str) -> bool:
         """False only when the resource clearly concerns another patient (a safety net)."""
@@ -83,6 +99,11 @@ class ResourceIndex:
 
     def of_type(self, rtype: str) -> list[dict[str, Any]]:
         return self.by_type.get(rtype, [])
+
+    def interval(self, resource: dict[str, Any]) -> Interval:
+        """`clinical_interval(resource)`, computed once when the index was built."""
+        found = self._intervals.get(id(resource))
+        return found if found is not None else clinical_interval(resource)
 
     def with_codes(self, rtype: str, codes: Iterable[Code]) -> list[dict[str, Any]]:
         """Resources of `rtype` whose code is one of `codes`, each once, in input order.
