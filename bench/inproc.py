@@ -26,6 +26,7 @@ from cds.hooks.discovery import DISCHARGE, Service
 from cds.hooks.schema import load_hook_request
 from cds.hooks.store_seam import InProcessStore
 from cds.knowledge import Knowledge
+from cds.runtime import settle_heap
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # fixed: same answers run after run
 
@@ -121,6 +122,7 @@ class InProcResult:
 def run(kb: Knowledge, services: dict[str, Service], cases: list[HookCase], *, quick: bool,
         naive: bool = True) -> InProcResult:
     handler = Handler(kb, services)
+    settle_heap()  # as cds.wsgi and `cds serve` do once the app is built
     slow = NaiveHandler(handler)
     result = InProcResult()
     repeat, budget = (15, 0.5) if quick else (200, 4.0)

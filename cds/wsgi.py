@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from cds.app import create_app
 from cds.hooks.logs import configure_logging
+from cds.runtime import settle_heap
 
 configure_logging()
 app = create_app()
+settle_heap()

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from cds.app import create_app
     from cds.config import Settings
     from cds.hooks.logs import configure_logging
+    from cds.runtime import settle_heap
     from workers import embedded
 
     configure_logging()
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     # Embedded default: with no broker configured, a worker and beat run beside the web server
     # on the SQLite broker, through the same Celery code path as production (not eager mode).
     workers = embedded.start(settings) if embedded.wanted(settings) and not args.no_workers else None
+    settle_heap()
     try:
         run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     finally:
