@@ -1,4 +1,4 @@
-"""Section 3: the service under gunicorn (deploy/gunicorn.conf.py: 2 processes x 8 threads) with
+"""Section 3: the service under gunicorn (deploy/gunicorn.conf.py: 2 processes x 4 threads) with
 PostgreSQL for the store and a private Redis for JWT replay protection, loaded from the same
 2-core machine over loopback with Synthea-derived encounter-discharge requests, each with its
 own ES384 JWT and hookInstance.

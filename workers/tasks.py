@@ -31,9 +31,18 @@ def _enqueue(followup_id: str) -> None:
 
 @celery.task(name="cds.followups.dispatch_due")  # type: ignore[untyped-decorator]
 def dispatch_due(as_of: str | None = None) -> int:
-    """Beat, every CDS_DISPATCH_INTERVAL_SECONDS: claim due rows and enqueue one run each."""
+    """Beat, every CDS_DISPATCH_INTERVAL_SECONDS: claim due rows and enqueue one run each.
+
+    When rows are still due after the bound (run.DISPATCH_ROUNDS batches), the next dispatch
+    goes on the queue behind the runs just sent: a backlog drains at the workers' pace, with
+    about one bound of it queued at a time, instead of one bound per beat interval. It expires
+    like beat's ticks, so a chain never outlives a queue that is not moving.
+    """
     moment: datetime | None = parse_moment(as_of) if as_of else None
-    return len(run.dispatch(store(), settings(), _enqueue, moment).sent)
+    result = run.dispatch(store(), settings(), _enqueue, moment)
+    if result.more:
+        dispatch_due.apply_async((as_of,), expires=settings().dispatch_interval_s, retry=False)
+    return len(result.sent)
 
 
 @celery.task(name="cds.followups.reap")  # type: ignore[untyped-decorator]

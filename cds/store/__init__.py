@@ -3,10 +3,12 @@
     schema.py      the tables
     engine.py      engines, SQLite pragmas, schema creation
     records.py     rows as frozen objects; follow-up states
+    sql.py         INSERT ... ON CONFLICT built once per table; the audit rows of a unit (`Trail`)
     discharges.py  record_discharge / record_feedback: the hooks' outbox writes
     schedule.py    the follow-up state machine (guarded transitions, claim, reaper)
     tasks.py       FHIR Task rows and their search
-    store.py       `Store`, one transaction per method
+    pgwrites.py    PostgreSQL: a discharge and a worker's take, one statement each
+    store.py       `Store`, one unit of work (transaction) per method, one retry on a lost connection
 """
 
 from __future__ import annotations

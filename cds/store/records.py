@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,7 +59,11 @@ class TaskRecord:
 
     @classmethod
     def from_row(cls, row: Any) -> TaskRecord:
-        return cls(**{k: row._mapping[k] for k in cls.__dataclass_fields__})
+        return cls.from_mapping(row._mapping)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> TaskRecord:
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__})
 
     def fhir(self) -> dict[str, Any]:
         """The Task as served: the stored resource with meta.versionId (the If-Match version)."""

@@ -1,7 +1,9 @@
-"""Running one follow-up in-process (SQLite): the Task, the write-back, retries and the cap."""
+"""Running one follow-up in-process, on SQLite and PostgreSQL (whose take is one statement):
+the Task, the write-back, retries, the cap, and a Task that cannot be built."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -15,7 +17,7 @@ from cds.followups.run import backoff, dispatch, run_followup
 from cds.followups.task import validate_task
 from cds.store import DONE, FAILED, PENDING, QUEUED, Store, create_store
 
-from ..store.helpers import T0, Clock, discharge
+from ..store.helpers import T0, Clock, discharge, truncate
 from .services import FhirTaskServer
 
 FID = followup_id("enc-1", "pelvic-floor-call-2d")
@@ -32,11 +34,14 @@ def settings(tmp_path: Path, ehr: FhirTaskServer) -> Settings:
                    task_fhir_token=ehr.token, followup_max_attempts=3, followup_backoff_s=30)
 
 
-@pytest.fixture
-def store(settings: Settings, clock: Clock) -> Iterator[Store]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, settings: Settings, clock: Clock) -> Iterator[Store]:
+    if request.param == "postgresql":
+        settings = replace(settings, database_url=request.getfixturevalue("pg_url"))
     s = create_store(settings, clock=clock)
     discharge(s)
     yield s
+    truncate(s)
     s.close()
 
 
@@ -83,6 +88,7 @@ def test_a_retryable_failure_is_rescheduled_with_backoff_then_capped(
     assert row is not None and row.state == FAILED and row.attempts == 3
     assert row.last_error == "gave up after 3 attempts; last: FHIR server answered HTTP 503"
     assert store.task(FID) is not None  # kept locally; the EHR never took it
+    assert len(store.audit_trail(followup_id=FID, actions=["task-created"])) == 1  # stored once
 
 
 def test_a_refused_write_fails_at_once(store: Store, settings: Settings) -> None:
@@ -94,7 +100,40 @@ def test_a_refused_write_fails_at_once(store: Store, settings: Settings) -> None
 def test_without_an_ehr_the_task_is_only_stored(store: Store, settings: Settings,
                                                 ehr: FhirTaskServer) -> None:
     assert _claim_and_run(store, replace(settings, task_fhir_base_url=None)) == "done"
-    assert store.followup(FID).state == DONE and ehr.posts == 0  # type: ignore[union-attr]
+    row = store.followup(FID)
+    assert row is not None and row.state == DONE and row.attempts == 1 and ehr.posts == 0
+    assert row.started_at == row.finished_at == store.clock()  # queued -> done in one step
+    trail = store.audit_trail(followup_id=FID)
+    assert [e.action for e in trail] == ["planned", "claimed", "started", "task-created", "sent"]
+    assert trail[2].detail == {"attempt": 1} and trail[4].task_id == FID
+    assert store.task(FID) is not None
+
+
+def test_a_task_that_cannot_be_built_fails_at_once_with_the_attempt_counted(
+    store: Store, settings: Settings,
+) -> None:
+    store.plan = dataclasses.replace(store.plan, items=store.plan.items[1:])  # the item was removed
+    assert _claim_and_run(store, settings) == "failed"
+    row = store.followup(FID)
+    assert row is not None and row.state == FAILED and row.attempts == 1
+    assert row.last_error is not None and "no longer in the plan" in row.last_error
+    assert [e.action for e in store.audit_trail(followup_id=FID)] == ["planned", "claimed", "started", "failed"]
+    assert store.task(FID) is None
+
+
+def test_dispatch_claims_batch_after_batch_up_to_its_bound(
+    store: Store, settings: Settings, clock: Clock,
+) -> None:
+    for n in range(2, 5):
+        discharge(store, hook=f"hook-{n}", encounter=f"enc-{n}")
+    clock.advance(days=100)  # all 12 follow-ups are due
+    small = replace(settings, followup_batch=5)
+    sent: list[str] = []
+    first = dispatch(store, small, sent.append, rounds=2)
+    assert len(first.claimed) == 10 and first.more  # two full batches: more may be due
+    rest = dispatch(store, small, sent.append)
+    assert len(rest.claimed) == 2 and not rest.more
+    assert len(sent) == len(set(sent)) == 12
 
 
 def test_a_broker_failure_releases_the_claims(store: Store, settings: Settings, clock: Clock) -> None:

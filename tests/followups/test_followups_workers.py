@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from flask.testing import FlaskClient
 
 from cds.app import create_app
@@ -19,6 +20,7 @@ from cds.config import Settings
 from cds.followups.ids import followup_id
 from cds.followups.task import validate_task
 from cds.store import DONE, PENDING, RUNNING, Store
+from workers.celery_app import celery_config
 
 from ..store.helpers import discharge
 from .hookcalls import NOT_RISKY, RISKY, discharge_request
@@ -69,6 +71,23 @@ def test_dispatch_at_two_days_creates_exactly_the_first_task(
 
     again = cds(worker_env, "followups", "dispatch", "--as-of", (now + timedelta(days=2, minutes=1)).isoformat())
     assert again.stdout.strip() == "claimed 0, sent 0, released 0"
+
+
+def test_a_backlog_beyond_one_dispatch_drains_without_waiting_for_beat(
+    pg_store: Store, celery_procs: Callable[..., CeleryProcesses], worker_env: dict[str, str],
+    ehr: FhirTaskServer,
+) -> None:
+    for n in range(4):  # 12 due follow-ups; one dispatch of 1-row batches claims 10
+        discharge(pg_store, hook=f"h{n}", encounter=f"enc-{n}", at=datetime.now(UTC) - timedelta(days=100))
+    env = {"CDS_FOLLOWUP_BATCH": "1", "CDS_DISPATCH_INTERVAL_SECONDS": "60"}
+    celery_procs(**env).worker()  # no beat: only the dispatch's own follow-up can send the rest
+    sender = Celery("test-sender")
+    sender.conf.update(celery_config(Settings.from_env({**worker_env, **env})))
+    sender.send_task("cds.followups.dispatch_due", queue=worker_env["CDS_CELERY_QUEUE"])
+    wait_for(lambda: {f.state for f in pg_store.followups()} == {DONE}, 30, "all 12 to be done")
+    assert pg_store.search_tasks()[1] == 12 and len(ehr.tasks) == 12
+    claims = pg_store.audit_trail(actions=["claimed"])
+    assert len(claims) == 12 and len({e.followup_id for e in claims}) == 12
 
 
 def test_worker_killed_mid_task_then_restarted_makes_exactly_one_task(

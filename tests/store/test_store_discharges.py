@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
 from cds.followups.ids import followup_id, followup_suggestion_uuid
 from cds.store import CANCELLED, PENDING, Store
 
@@ -42,6 +45,25 @@ def test_the_same_hook_five_times_plans_once(store: Store) -> None:
     planned = store.audit_trail(actions=["planned"])
     assert len(planned) == 3
     assert len(store.audit_trail(actions=["evaluated"])) == 2
+
+
+def test_a_discharge_is_audited_in_order(store: Store) -> None:
+    discharge(store)
+    trail = store.audit_trail()
+    assert [e.action for e in trail] == ["evaluated", "planned", "planned", "planned"]
+    assert len({e.evaluation_id for e in trail}) == 1 and trail[0].evaluation_id is not None
+    assert trail[0].actor == "ehr:pfd-risk-discharge" and trail[0].followup_id is None
+    assert trail[0].detail == {"hookInstance": "hook-1", "atRisk": True, "phase": "postpartum",
+                               "trigger": "risk", "plans": "risk"}
+    assert trail[1].followup_id == followup_id("enc-1", "pelvic-floor-call-2d")
+    assert trail[1].detail == {"item": "pelvic-floor-call-2d", "reason": "risk",
+                               "due": (T0 + timedelta(days=2)).isoformat()}
+
+
+def test_a_naive_discharge_moment_is_refused(store: Store) -> None:
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+        discharge(store, at=T0.replace(tzinfo=None))
+    assert store.followups() == []
 
 
 def test_trigger_risk_ignores_a_discharge_without_risk(store: Store) -> None:

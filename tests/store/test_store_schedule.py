@@ -22,6 +22,17 @@ def test_claim_takes_only_due_rows_once(store: Store) -> None:
     assert store.claim_due(T0 + timedelta(days=2)) == []
 
 
+def test_a_claim_takes_at_most_its_limit_soonest_first(store: Store) -> None:
+    for n in range(4):
+        discharge(store, hook=f"h{n}", encounter=f"enc-{n}", at=T0 + timedelta(hours=n))
+    first = store.claim_due(T0 + timedelta(days=400), limit=5)
+    assert len(first) == 5
+    items = [store.followup(fid).plan_item for fid in first]  # type: ignore[union-attr]
+    assert items.count("pelvic-floor-call-2d") == 4  # the four soonest, then one 6-week check
+    assert len(store.claim_due(T0 + timedelta(days=400), limit=5)) == 5
+    assert len(store.claim_due(T0 + timedelta(days=400), limit=5)) == 2
+
+
 def test_concurrent_claims_never_share_a_row(store: Store) -> None:
     for n in range(12):
         discharge(store, hook=f"h{n}", encounter=f"enc-{n}")
