@@ -7,11 +7,13 @@ item): a retry builds the same Task, and the EHR's conditional create recognises
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
 
 from cds.errors import PlanError
+from cds.fhir.shapes import ShapeValidator
 from cds.followups.plan import Plan
 from cds.store.records import FollowUp
 
@@ -98,16 +100,37 @@ def build_task(
     }
     if reason_ref:
         task["reasonReference"] = {"reference": reason_ref}
-    validate_task(task)
+    validate_task(task, once_per_shape=True)
     return task
 
 
-def validate_task(task: dict[str, Any]) -> None:
-    """Raise ValueError (naming the element, not the data) unless `task` is a valid R4 Task."""
+# What differs between two Tasks of the same plan item (cds.fhir.shapes checks each value's type).
+_VARYING = (
+    ("id", "id"), ("identifier.value", "string"), ("focus.reference", "string"), ("for.reference", "string"),
+    ("executionPeriod.start", "instant"), ("executionPeriod.end", "instant"), ("authoredOn", "instant"),
+    ("lastModified", "instant"), ("reasonCode.text", "string"), ("reasonReference.reference", "string"),
+)
+
+
+@lru_cache(maxsize=1)
+def _task_shapes() -> ShapeValidator:
     from fhir.resources.R4B.task import Task  # the package default is R5; R4B is R4-compatible
 
+    return ShapeValidator(Task, _VARYING)
+
+
+def validate_task(task: dict[str, Any], *, once_per_shape: bool = False) -> None:
+    """Raise ValueError (naming the element, not the data) unless `task` is a valid R4 Task.
+
+    `once_per_shape`: skip the model when a Task of the same shape was valid (cds.fhir.shapes).
+    """
+    from fhir.resources.R4B.task import Task
+
     try:
-        Task.model_validate(task)
+        if once_per_shape:
+            _task_shapes().validate(task)
+        else:
+            Task.model_validate(task)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

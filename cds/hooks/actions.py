@@ -1,10 +1,8 @@
 """FHIR R4 resources that card suggestions propose, each checked against its R4B model.
 
 The EHR creates these when the clinician accepts a suggestion. They are validated here because
-an invalid resource would fail in the EHR, far from its cause. Validation costs ~100 us a
-resource, so it runs once per shape: what differs between calls is only the text of references
-and of the identifier value (FHIR strings, valid whatever non-empty text they hold), so the
-resource with those texts blanked out decides, and is remembered.
+an invalid resource would fail in the EHR, far from its cause; once per shape (cds.fhir.shapes):
+between calls only the references and the identifier value differ.
 """
 
 from __future__ import annotations
@@ -12,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from fhir.resources.R4B.communicationrequest import CommunicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from cds.fhir.shapes import ShapeValidator
 from cds.hooks.texts import COMMUNICATION_CATEGORY, SUGGESTION_ID_SYSTEM, TEXTS
 
 _REQUESTERS = ("Practitioner/", "PractitionerRole/")
@@ -42,7 +40,7 @@ def referral(subject: Subject, suggestion_uuid: str, lang: str, codes: dict[str,
         "performerType": {"text": t["performer"]},
     }
     _add_common(resource, subject)
-    _validate(ServiceRequest, resource)
+    _REFERRAL.validate(resource)
     return resource
 
 
@@ -64,7 +62,7 @@ def leaflet(subject: Subject, suggestion_uuid: str, lang: str, page_url: str) ->
         }}],
     }
     _add_common(resource, subject)
-    _validate(CommunicationRequest, resource)
+    _LEAFLET.validate(resource)
     return resource
 
 
@@ -75,27 +73,8 @@ def _add_common(resource: dict[str, Any], subject: Subject) -> None:
         resource["requester"] = {"reference": subject.user_id}
 
 
-_VALID_SHAPES: set[bytes] = set()
-_PER_CALL = ("subject", "recipient", "encounter", "requester")  # References built from the context
-
-
-def _validate(model: Any, resource: dict[str, Any]) -> None:
-    """`model.model_validate(resource)`, once per shape (see the module docstring)."""
-    shape = dict(resource)
-    for key in _PER_CALL:
-        if key in shape:
-            shape[key] = _blank(shape[key])
-    shape["identifier"] = [{**i, "value": "x"} for i in resource["identifier"]]
-    seen = orjson.dumps(shape, option=orjson.OPT_SORT_KEYS)
-    if seen in _VALID_SHAPES:
-        return
-    model.model_validate(resource)
-    if len(_VALID_SHAPES) < 1024:  # shapes: services x languages x (encounter?, requester?)
-        _VALID_SHAPES.add(seen)
-
-
-def _blank(value: Any) -> Any:
-    """A Reference (or list of them) with its reference text replaced by a fixed one."""
-    if isinstance(value, list):
-        return [_blank(v) for v in value]
-    return {**value, "reference": "x"} if value.get("reference") else value
+_PER_CALL = [(path, "string") for path in (
+    "identifier.value", "subject.reference", "recipient.reference", "encounter.reference", "requester.reference",
+)]
+_REFERRAL = ShapeValidator(ServiceRequest, _PER_CALL)
+_LEAFLET = ShapeValidator(CommunicationRequest, _PER_CALL)

@@ -8,6 +8,7 @@ import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
+from cds.fhir.shapes import ShapeValidator
 from cds.hooks import actions
 from cds.hooks.actions import Subject, leaflet, referral
 from cds.knowledge import load_knowledge
@@ -17,7 +18,8 @@ CODES = load_knowledge().texts["suggestions"]
 
 def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
-    monkeypatch.setattr(actions, "_VALID_SHAPES", set())  # forget shapes validated by other tests
+    # Forget the shapes validated by other tests.
+    monkeypatch.setattr(actions, "_REFERRAL", ShapeValidator(ServiceRequest, actions._PER_CALL))
     real = ServiceRequest.model_validate
 
     def spy(obj: Any, *args: Any, **kwargs: Any) -> Any:
