@@ -22,16 +22,8 @@ from cds.hooks.prefetch import render
 
 REPO = Path(__file__).resolve().parent.parent
 SYNTHEA = REPO / "tests" / "fixtures" / "synthea"
-# The delivery admission of each Synthea history (read off the bundles, as in tests/engine); the
-# others are discharged from their last encounter.
-DELIVERY_ENCOUNTERS = {
-    "1071287-bundle.json": "c82c2a8f-3add-efd3-bd0e-05f7c751d417",
-    "1071989-bundle.json": "e5c7c1cd-23af-d1d9-d0e8-a47db41029e0",
-    "1398230-bundle.json": "5898bff8-d38a-9943-9bf5-53691338c805",
-    "1456080-bundle.json": "82ecf561-7d3f-8b12-28bd-6ab0c5faddac",
-    "1504747-bundle.json": "bf8955a7-cc5e-4695-990a-69b08aab9e39",
-    "842479-bundle.json": "6cd04c2f-be54-5b06-ff41-e897085612ba",
-}
+# The delivery admission of each Synthea history; the others are discharged from their last encounter.
+DELIVERY_ENCOUNTERS: dict[str, str] = orjson.loads((SYNTHEA / "deliveries.json").read_bytes())["deliveries"]
 SYNTHETIC_SIZES = (100, 1_000, 10_000)
 USER = "Practitioner/bench-1"
 # The hookInstance of a request body is this placeholder (36 characters, like a uuid), so a

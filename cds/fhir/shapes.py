@@ -61,7 +61,9 @@ class ShapeValidator:
     def __init__(self, model: Any, varying: Iterable[tuple[str, str]], limit: int = 1024) -> None:
         self._model = model
         self._varying = [(tuple(path.split(".")), kind) for path, kind in varying]
-        assert all(kind in KINDS for _, kind in self._varying)
+        unknown = {kind for _, kind in self._varying} - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown value kinds {sorted(unknown)}; known: {KINDS}")
         self._valid: set[bytes] = set()
         self._limit = limit
 

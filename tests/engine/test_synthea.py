@@ -6,6 +6,7 @@ tests/fixtures/synthea/SOURCES.tsv's files), not produced by the engine.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,46 +20,29 @@ from cds.knowledge import Knowledge
 
 SYN = Path(__file__).resolve().parents[1] / "fixtures" / "synthea"
 
-# file -> (delivery encounter id, expected statuses)
+# file -> expected statuses at the discharge from its delivery admission (deliveries.json)
+DELIVERIES: dict[str, str] = json.loads((SYN / "deliveries.json").read_text())["deliveries"]
 EXPECTED = {
-    "1071287-bundle.json": (
-        "c82c2a8f-3add-efd3-bd0e-05f7c751d417",
-        {"R6-instrumental-delivery": "present", "R9-overweight": "present"},
-    ),
-    "1071989-bundle.json": (
-        "e5c7c1cd-23af-d1d9-d0e8-a47db41029e0",
-        {
-            "R6-instrumental-delivery": "unknown",  # Childbirth only: mode not recorded
-            "R1-R2-complaints-before-pregnancy": "present",  # cystitis 2020, pregnancy 2022
-            "R9-overweight": "absent",
-        },
-    ),  # BMI 19.8 in 2021-07
-    "1398230-bundle.json": (
-        "5898bff8-d38a-9943-9bf5-53691338c805",
-        {"R6-instrumental-delivery": "present", "R9-overweight": "present"},
-    ),  # BMI 27.7 2016-11
-    "1456080-bundle.json": (
-        "82ecf561-7d3f-8b12-28bd-6ab0c5faddac",
-        {
-            "R6-instrumental-delivery": "absent",  # caesarean alone
-            "R7-total-rupture": "absent",
-            "R9-overweight": "present",
-        },
-    ),  # coded obesity since 2009
-    "1504747-bundle.json": (
-        "bf8955a7-cc5e-4695-990a-69b08aab9e39",
-        {
-            "R1-R2-complaints-before-pregnancy": "unknown",  # the cystitis is from 2022, years after the 2016 birth
-            "R9-overweight": "present",
-        },
-    ),  # BMI 26.5 in 2014-07, within 24 months before 2015-07
-    "842479-bundle.json": (
-        "6cd04c2f-be54-5b06-ff41-e897085612ba",
-        {
-            "R9-overweight": "unknown",  # first BMI in 2016, two years after the 2014 birth
-            "R6-instrumental-delivery": "unknown",
-        },
-    ),
+    "1071287-bundle.json": {"R6-instrumental-delivery": "present", "R9-overweight": "present"},
+    "1071989-bundle.json": {
+        "R6-instrumental-delivery": "unknown",  # Childbirth only: mode not recorded
+        "R1-R2-complaints-before-pregnancy": "present",  # cystitis 2020, pregnancy 2022
+        "R9-overweight": "absent",
+    },  # BMI 19.8 in 2021-07
+    "1398230-bundle.json": {"R6-instrumental-delivery": "present", "R9-overweight": "present"},  # BMI 27.7 2016-11
+    "1456080-bundle.json": {
+        "R6-instrumental-delivery": "absent",  # caesarean alone
+        "R7-total-rupture": "absent",
+        "R9-overweight": "present",
+    },  # coded obesity since 2009
+    "1504747-bundle.json": {
+        "R1-R2-complaints-before-pregnancy": "unknown",  # the cystitis is from 2022, years after the 2016 birth
+        "R9-overweight": "present",
+    },  # BMI 26.5 in 2014-07, within 24 months before 2015-07
+    "842479-bundle.json": {
+        "R9-overweight": "unknown",  # first BMI in 2016, two years after the 2014 birth
+        "R6-instrumental-delivery": "unknown",
+    },
 }
 
 
@@ -73,7 +57,7 @@ def _run(kb: Knowledge, name: str, encounter: str | None = None, as_of: datetime
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_synthea_at_discharge(kb: Knowledge, name: str) -> None:
-    encounter, expected = EXPECTED[name]
+    encounter, expected = DELIVERIES[name], EXPECTED[name]
     ev = _run(kb, name, encounter)
     assert ev.phase == "postpartum"
     assert ev.delivery is not None and ev.delivery.encounter == f"Encounter/{encounter}"

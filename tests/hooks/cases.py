@@ -15,16 +15,8 @@ from cds.fhir.dates import parse_datetime
 REPO = Path(__file__).resolve().parents[2]
 SYNTHEA_DIR = REPO / "tests" / "fixtures" / "synthea"
 RULES_DIR = REPO / "rules"
-# Delivery admissions read off the bundles by hand (as in tests/engine/test_synthea.py);
-# the others are discharged from their last encounter.
-DELIVERY = {
-    "1071287-bundle.json": "c82c2a8f-3add-efd3-bd0e-05f7c751d417",
-    "1071989-bundle.json": "e5c7c1cd-23af-d1d9-d0e8-a47db41029e0",
-    "1398230-bundle.json": "5898bff8-d38a-9943-9bf5-53691338c805",
-    "1456080-bundle.json": "82ecf561-7d3f-8b12-28bd-6ab0c5faddac",
-    "1504747-bundle.json": "bf8955a7-cc5e-4695-990a-69b08aab9e39",
-    "842479-bundle.json": "6cd04c2f-be54-5b06-ff41-e897085612ba",
-}
+# Delivery admissions read off the bundles by hand; the others are discharged from their last encounter.
+DELIVERY: dict[str, str] = json.loads((SYNTHEA_DIR / "deliveries.json").read_text())["deliveries"]
 
 
 @dataclass(frozen=True)
